@@ -1,0 +1,204 @@
+package dev.ferry.ingest;
+
+import dev.ferry.ingest.connect.SqliteSourceConfig;
+import dev.ferry.ingest.connect.SqliteSourceConnector;
+import io.debezium.embedded.Connect;
+import io.debezium.engine.ChangeEvent;
+import io.debezium.engine.DebeziumEngine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the SQLite source connector in the Debezium embedded engine and writes its records to Kafka.
+ * A batch is marked processed only after Kafka acknowledged every record of it, so the engine's stored
+ * offset (and the changelog trimming that follows it) never runs ahead of what Kafka holds.
+ */
+public final class IngestService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+
+    /** What the service needs besides the connector options. */
+    public record Settings(Path sqlitePath, String sourceName, String bootstrapServers, Path offsetsFile,
+                           String topicPrefix, int topicPartitions, Map<String, String> connectorOverrides) {
+    }
+
+    private final Settings settings;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Admin admin;
+    private final Set<String> knownTopics = new HashSet<>();
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "ferry-ingest"));
+    private final AtomicLong producedSeq = new AtomicLong(-1);
+    private final AtomicLong recordsSent = new AtomicLong();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean snapshotDone;
+    private DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>> engine;
+
+    public IngestService(Settings settings) {
+        this.settings = settings;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 * 1024 * 1024));
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "600000");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry-ingest-" + settings.sourceName());
+        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()));
+    }
+
+    public void start() throws IOException {
+        Files.createDirectories(settings.offsetsFile().toAbsolutePath().getParent());
+        Properties props = new Properties();
+        props.put("name", "ferry-ingest-" + settings.sourceName());
+        props.put("connector.class", SqliteSourceConnector.class.getName());
+        props.put("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
+        props.put("offset.storage.file.filename", settings.offsetsFile().toAbsolutePath().toString());
+        props.put("offset.flush.interval.ms", "1000");
+        props.put(SqliteSourceConfig.SQLITE_PATH, settings.sqlitePath().toAbsolutePath().toString());
+        props.put(SqliteSourceConfig.SOURCE_NAME, settings.sourceName());
+        props.put(SqliteSourceConfig.TOPIC_PREFIX, settings.topicPrefix());
+        props.put(SqliteSourceConfig.TOPIC_PARTITIONS, Integer.toString(settings.topicPartitions()));
+        props.putAll(settings.connectorOverrides());
+        engine = DebeziumEngine.create(Connect.class)
+                .using(props)
+                .using((success, message, error) -> {
+                    if (!success) {
+                        LOG.error("ingest stopped: {}", message, error);
+                        failure.compareAndSet(null, error != null ? error : new IllegalStateException(message));
+                    }
+                })
+                .notifying(new DebeziumEngine.ChangeConsumer<ChangeEvent<SourceRecord, SourceRecord>>() {
+                    @Override
+                    public void handleBatch(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
+                                            DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer)
+                            throws InterruptedException {
+                        send(batch, committer);
+                    }
+
+                    @Override
+                    public boolean supportsTombstoneEvents() {
+                        return true;
+                    }
+                })
+                .build();
+        executor.execute(engine);
+        LOG.info("ingest of {} started (source {}, Kafka {})", settings.sqlitePath(), settings.sourceName(), settings.bootstrapServers());
+    }
+
+    private void send(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
+                      DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
+        List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
+        for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
+            SourceRecord r = event.value();
+            ensureTopic(r.topic());
+            acks.add(producer.send(new ProducerRecord<>(r.topic(), r.kafkaPartition(), r.timestamp(), (byte[]) r.key(), (byte[]) r.value())));
+        }
+        try {
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get();
+            }
+        } catch (ExecutionException e) {
+            // Throwing stops the engine before any offset of this batch is stored: nothing is lost, the batch is read again on restart.
+            throw new IllegalStateException("Kafka did not accept a batch of " + batch.size() + " record(s): " + e.getCause().getMessage(), e.getCause());
+        }
+        for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
+            committer.markProcessed(event);
+            Map<String, ?> offset = event.value().sourceOffset();
+            if ("stream".equals(offset.get("phase"))) {
+                snapshotDone = true;
+                producedSeq.accumulateAndGet(((Number) offset.get("seq")).longValue(), Math::max);
+            }
+        }
+        recordsSent.addAndGet(batch.size());
+        committer.markBatchFinished();
+    }
+
+    private void ensureTopic(String topic) {
+        if (knownTopics.contains(topic)) {
+            return;
+        }
+        NewTopic newTopic = new NewTopic(topic, settings.topicPartitions(), (short) 1)
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024)));
+        try {
+            admin.createTopics(List.of(newTopic)).all().get(60, TimeUnit.SECONDS);
+            LOG.info("created topic {}", topic);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topic " + topic + ": " + e.getMessage(), e);
+        }
+        knownTopics.add(topic);
+    }
+
+    /** Highest changelog seq whose records Kafka acknowledged; -1 before the snapshot is done. */
+    public long producedSeq() {
+        return snapshotDone ? Math.max(producedSeq.get(), 0) : -1;
+    }
+
+    public boolean snapshotDone() {
+        return snapshotDone;
+    }
+
+    public long recordsSent() {
+        return recordsSent.get();
+    }
+
+    /** The error that stopped the engine, if it stopped on one. */
+    public Throwable failure() {
+        return failure.get();
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("stopping the ingest engine failed: {}", e.getMessage());
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("ingest engine did not stop within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(java.time.Duration.ofSeconds(10));
+        admin.close(java.time.Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,116 @@
+package dev.ferry.ingest.connect;
+
+import dev.ferry.ingest.sqlite.TableInfo;
+import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.TopicNames;
+import dev.ferry.schemas.avro.ChangeEvent;
+import dev.ferry.schemas.avro.Column;
+import dev.ferry.schemas.avro.KeyColumn;
+import dev.ferry.schemas.avro.Op;
+import dev.ferry.schemas.avro.RowKey;
+import dev.ferry.schemas.avro.Source;
+import dev.ferry.schemas.avro.TableSchema;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/** Builds the Kafka Connect records of ferry's events: Avro single-object bytes for key and value. */
+final class EventRecords {
+
+    static final String PHASE = "phase";
+    static final String SEQ = "seq";
+    static final String SNAPSHOT = "snapshot";
+    static final String STREAM = "stream";
+
+    private final String prefix;
+    private final String source;
+    private final int partitions;
+    private final Map<String, Object> sourcePartition;
+    private static final byte[] SCHEMA_KEY = EventCodec.encodeKey(new RowKey(List.of()));
+
+    EventRecords(String prefix, String source, int partitions) {
+        this.prefix = prefix;
+        this.source = source;
+        this.partitions = partitions;
+        this.sourcePartition = Map.of("source", source);
+    }
+
+    Map<String, Object> sourcePartition() {
+        return sourcePartition;
+    }
+
+    static Map<String, Object> snapshotOffset() {
+        return Map.of(PHASE, SNAPSHOT);
+    }
+
+    static Map<String, Object> streamOffset(long seq) {
+        return Map.of(PHASE, STREAM, SEQ, seq);
+    }
+
+    String topic(TableInfo table) {
+        return TopicNames.tableTopic(prefix, source, table.name());
+    }
+
+    /** The table's schema event, once per partition so that every consumer of the topic sees it before the rows. */
+    List<SourceRecord> schema(TableInfo table, Map<String, Object> offset) {
+        List<Column> columns = new ArrayList<>();
+        for (TableInfo.ColumnInfo c : table.columns()) {
+            columns.add(new Column(c.name(), c.declaredType(), c.notNull(), c.defaultValue(), c.pkPosition()));
+        }
+        TableSchema schema = TableSchema.newBuilder().setSource(source).setTable(table.name())
+                .setSchemaVersion(table.schemaVersion()).setRowidKey(table.keyedByRowid()).setWithoutRowid(table.withoutRowid())
+                .setColumns(columns).setTsMs(System.currentTimeMillis()).build();
+        byte[] value = EventCodec.encodeSchema(schema);
+        List<SourceRecord> records = new ArrayList<>(partitions);
+        for (int p = 0; p < partitions; p++) {
+            records.add(new SourceRecord(sourcePartition, offset, topic(table), p, Schema.BYTES_SCHEMA, SCHEMA_KEY,
+                    Schema.OPTIONAL_BYTES_SCHEMA, value));
+        }
+        return records;
+    }
+
+    /** A row event; a delete also yields a tombstone so that compaction can drop the key. */
+    List<SourceRecord> change(TableInfo table, Op op, List<Object> keyValues, Map<String, Object> image, long seq,
+                              boolean snapshot, long commitTsMs, Map<String, Object> offset) {
+        List<KeyColumn> keyColumns = new ArrayList<>(keyValues.size());
+        List<String> keyNames = table.keyColumns();
+        Map<String, Object> before = null;
+        for (int i = 0; i < keyValues.size(); i++) {
+            keyColumns.add(new KeyColumn(keyNames.get(i), avroValue(keyValues.get(i))));
+        }
+        if (op == Op.d) {
+            before = new LinkedHashMap<>();
+            for (KeyColumn k : keyColumns) {
+                before.put(k.getName(), k.getValue());
+            }
+        }
+        byte[] key = EventCodec.encodeKey(new RowKey(keyColumns));
+        ChangeEvent event = ChangeEvent.newBuilder().setBefore(before).setAfter(image).setOp(op)
+                .setSource(new Source(source, table.name(), seq, snapshot, commitTsMs))
+                .setTsMs(System.currentTimeMillis()).build();
+        SourceRecord record = new SourceRecord(sourcePartition, offset, topic(table), null, Schema.BYTES_SCHEMA, key,
+                Schema.OPTIONAL_BYTES_SCHEMA, EventCodec.encodeChange(event), commitTsMs);
+        if (op != Op.d) {
+            return List.of(record);
+        }
+        SourceRecord tombstone = new SourceRecord(sourcePartition, offset, topic(table), null, Schema.BYTES_SCHEMA, key,
+                Schema.OPTIONAL_BYTES_SCHEMA, null, commitTsMs);
+        return List.of(record, tombstone);
+    }
+
+    static List<Object> keyOf(TableInfo table, Map<String, Object> image) {
+        List<Object> key = new ArrayList<>();
+        for (String k : table.keyColumns()) {
+            key.add(image.get(k));
+        }
+        return key;
+    }
+
+    private static Object avroValue(Object value) {
+        return value instanceof byte[] bytes ? ByteBuffer.wrap(bytes) : value;
+    }
+}

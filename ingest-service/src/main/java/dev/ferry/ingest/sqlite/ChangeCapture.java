@@ -1,0 +1,187 @@
+package dev.ferry.ingest.sqlite;
+
+import static dev.ferry.ingest.sqlite.SqlIdentifiers.literal;
+import static dev.ferry.ingest.sqlite.SqlIdentifiers.quote;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs and removes ferry's change capture in a SQLite file: the {@code _ferry_changelog} table, a
+ * {@code _ferry_state} table, and three {@code AFTER} triggers per table. A trigger runs inside the
+ * application's own write, so it only appends (table, op, key, time); the row itself is read later.
+ *
+ * <p>The key is stored as SQLite's own {@code quote()} literals of the key columns joined by commas
+ * (see {@link KeyLiteral}): exact for every storage class, BLOB keys included.
+ */
+public final class ChangeCapture {
+
+    static final String PREFIX = "_ferry_";
+    public static final String CHANGELOG = "_ferry_changelog";
+    static final String STATE = "_ferry_state";
+    private static final String NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeCapture.class);
+
+    private ChangeCapture() {
+    }
+
+    /** Creates the changelog and (re)creates the triggers of {@code tables}; idempotent. Switches the file to WAL. */
+    public static void install(Connection connection, List<TableInfo> tables) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            String mode = journalMode(st);
+            if (!"wal".equalsIgnoreCase(mode)) {
+                try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
+                    rs.next();
+                    if (!"wal".equalsIgnoreCase(rs.getString(1))) {
+                        throw new SQLException("cannot switch the SQLite file to WAL mode (still " + rs.getString(1)
+                                + "): ferry needs WAL so that the application can keep writing during the snapshot");
+                    }
+                }
+            }
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                st.execute("CREATE TABLE IF NOT EXISTS " + STATE + " (name TEXT PRIMARY KEY, value TEXT)");
+                // Remember the journal mode the application had, so that uninstall can put it back.
+                st.execute("INSERT OR IGNORE INTO " + STATE + " VALUES ('journal_mode', " + literal(mode) + ")");
+                // seq is a rowid alias: consumed rows are deleted, but the newest is always kept so that seq never goes back.
+                st.execute("CREATE TABLE IF NOT EXISTS " + CHANGELOG
+                        + " (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL)");
+                for (TableInfo table : tables) {
+                    dropTriggers(st, table.name());
+                    for (String ddl : triggerDdl(table)) {
+                        st.execute(ddl);
+                    }
+                }
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+        }
+        LOG.info("change capture installed on {} table(s)", tables.size());
+    }
+
+    /** Removes every trace of ferry: triggers, changelog, state; restores the journal mode the file had. */
+    public static void uninstall(Connection connection) throws SQLException {
+        String originalMode = null;
+        try (Statement st = connection.createStatement()) {
+            if (exists(st, STATE)) {
+                try (ResultSet rs = st.executeQuery("SELECT value FROM " + STATE + " WHERE name = 'journal_mode'")) {
+                    originalMode = rs.next() ? rs.getString(1) : null;
+                }
+            }
+            boolean autoCommit = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try {
+                List<String> triggers = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '\\_ferry\\_%' ESCAPE '\\'")) {
+                    while (rs.next()) {
+                        triggers.add(rs.getString(1));
+                    }
+                }
+                for (String trigger : triggers) {
+                    st.execute("DROP TRIGGER IF EXISTS " + quote(trigger));
+                }
+                st.execute("DROP TABLE IF EXISTS " + CHANGELOG);
+                st.execute("DROP TABLE IF EXISTS " + STATE);
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(autoCommit);
+            }
+            if (originalMode != null && !"wal".equalsIgnoreCase(originalMode)) {
+                st.execute("PRAGMA journal_mode=" + originalMode);
+            }
+        }
+        LOG.info("change capture removed");
+    }
+
+    public static boolean installed(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            return exists(st, CHANGELOG);
+        }
+    }
+
+    /** Records that every changelog row up to {@code seq} reached Kafka, and deletes those rows but the newest. */
+    public static void markCommitted(Connection connection, long seq) throws SQLException {
+        try (var del = connection.prepareStatement("DELETE FROM " + CHANGELOG + " WHERE seq < ?");
+             var state = connection.prepareStatement("INSERT OR REPLACE INTO " + STATE + " VALUES ('committed_seq', ?)")) {
+            del.setLong(1, seq);
+            del.executeUpdate();
+            state.setString(1, Long.toString(seq));
+            state.executeUpdate();
+        }
+    }
+
+    /** Changelog rows not yet known to be in Kafka. */
+    public static long backlog(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + CHANGELOG + " WHERE seq > coalesce("
+                     + "(SELECT CAST(value AS INTEGER) FROM " + STATE + " WHERE name = 'committed_seq'), 0)")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    public static long highWaterMark(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(seq), 0) FROM " + CHANGELOG)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static List<String> triggerDdl(TableInfo table) {
+        String tbl = literal(table.name());
+        String on = " ON " + quote(table.name()) + " BEGIN ";
+        String newKey = keyText(table.keyExpressions("NEW."));
+        String oldKey = keyText(table.keyExpressions("OLD."));
+        String insert = "INSERT INTO " + CHANGELOG + " (tbl, op, key, ts) ";
+        return List.of(
+                "CREATE TRIGGER " + quote(triggerName(table.name(), "ai")) + " AFTER INSERT" + on
+                        + insert + "VALUES (" + tbl + ", 'c', " + newKey + ", " + NOW_MS + "); END",
+                // A key change is a delete of the old key and an upsert of the new one.
+                "CREATE TRIGGER " + quote(triggerName(table.name(), "au")) + " AFTER UPDATE" + on
+                        + insert + "SELECT " + tbl + ", 'd', " + oldKey + ", " + NOW_MS + " WHERE " + oldKey + " IS NOT " + newKey + "; "
+                        + insert + "VALUES (" + tbl + ", 'u', " + newKey + ", " + NOW_MS + "); END",
+                "CREATE TRIGGER " + quote(triggerName(table.name(), "ad")) + " AFTER DELETE" + on
+                        + insert + "VALUES (" + tbl + ", 'd', " + oldKey + ", " + NOW_MS + "); END");
+    }
+
+    static String triggerName(String table, String kind) {
+        return PREFIX + table + "_" + kind;
+    }
+
+    private static void dropTriggers(Statement st, String table) throws SQLException {
+        for (String kind : List.of("ai", "au", "ad")) {
+            st.execute("DROP TRIGGER IF EXISTS " + quote(triggerName(table, kind)));
+        }
+    }
+
+    private static String keyText(List<String> expressions) {
+        return String.join(" || ',' || ", expressions.stream().map(e -> "quote(" + e + ")").toList());
+    }
+
+    private static String journalMode(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static boolean exists(Statement st, String table) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = " + literal(table))) {
+            return rs.next();
+        }
+    }
+}

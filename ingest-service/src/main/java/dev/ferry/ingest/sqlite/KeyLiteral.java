@@ -1,0 +1,85 @@
+package dev.ferry.ingest.sqlite;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Parses the key text written by the capture triggers: SQLite {@code quote()} literals joined by commas,
+ * e.g. {@code 12,'it''s',X'00FF',1.5,NULL}. Values come back in their storage class:
+ * Long, Double, String, byte[] or null.
+ */
+public final class KeyLiteral {
+
+    private KeyLiteral() {
+    }
+
+    public static List<Object> parse(String text) {
+        List<Object> values = new ArrayList<>();
+        int i = 0;
+        int n = text.length();
+        while (i <= n) {
+            if (i == n) {
+                throw new IllegalArgumentException("empty value at the end of changelog key " + text);
+            }
+            char c = text.charAt(i);
+            int end;
+            if (c == '\'') {
+                StringBuilder sb = new StringBuilder();
+                int j = i + 1;
+                while (true) {
+                    int q = text.indexOf('\'', j);
+                    if (q < 0) {
+                        throw new IllegalArgumentException("unterminated text in changelog key " + text);
+                    }
+                    sb.append(text, j, q);
+                    if (q + 1 < n && text.charAt(q + 1) == '\'') {
+                        sb.append('\'');
+                        j = q + 2;
+                    } else {
+                        end = q + 1;
+                        break;
+                    }
+                }
+                values.add(sb.toString());
+            } else if ((c == 'X' || c == 'x') && i + 1 < n && text.charAt(i + 1) == '\'') {
+                int q = text.indexOf('\'', i + 2);
+                values.add(HexFormat.of().parseHex(text, i + 2, q));
+                end = q + 1;
+            } else {
+                end = text.indexOf(',', i);
+                if (end < 0) {
+                    end = n;
+                }
+                values.add(number(text.substring(i, end)));
+            }
+            if (end == n) {
+                return values;
+            }
+            if (text.charAt(end) != ',') {
+                throw new IllegalArgumentException("expected ',' at " + end + " in changelog key " + text);
+            }
+            i = end + 1;
+        }
+        return values;
+    }
+
+    private static Object number(String token) {
+        if (token.equals("NULL")) {
+            return null;
+        }
+        boolean integral = !token.isEmpty();
+        for (int k = 0; k < token.length() && integral; k++) {
+            char ch = token.charAt(k);
+            integral = Character.isDigit(ch) || (k == 0 && ch == '-');
+        }
+        if (integral) {
+            try {
+                return Long.parseLong(token);
+            } catch (NumberFormatException tooLarge) {
+                return Double.parseDouble(token);
+            }
+        }
+        return Double.parseDouble(token);
+    }
+}

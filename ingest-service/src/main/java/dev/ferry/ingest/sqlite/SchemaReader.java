@@ -1,0 +1,80 @@
+package dev.ferry.ingest.sqlite;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Reads the user tables of a SQLite database and their keys. */
+public final class SchemaReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaReader.class);
+
+    private SchemaReader() {
+    }
+
+    public static long schemaVersion(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA schema_version")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Ordinary tables of the main schema, without SQLite's and ferry's own, filtered by {@code include}. */
+    public static List<TableInfo> readTables(Connection connection, Pattern include) throws SQLException {
+        long version = schemaVersion(connection);
+        List<String> names = new ArrayList<>();
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' ORDER BY name")) {
+            while (rs.next()) {
+                String name = rs.getString(1);
+                if (!name.startsWith("sqlite_") && !name.startsWith(ChangeCapture.PREFIX)
+                        && (include == null || include.matcher(name).matches())) {
+                    names.add(name);
+                }
+            }
+        }
+        List<TableInfo> tables = new ArrayList<>();
+        for (String name : names) {
+            tables.add(readTable(connection, name, version));
+        }
+        return tables;
+    }
+
+    static TableInfo readTable(Connection connection, String name, long version) throws SQLException {
+        List<TableInfo.ColumnInfo> columns = new ArrayList<>();
+        try (var ps = connection.prepareStatement("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(new TableInfo.ColumnInfo(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2),
+                            rs.getInt(3) != 0, rs.getString(4), rs.getInt(5)));
+                }
+            }
+        }
+        boolean withoutRowid;
+        try (var ps = connection.prepareStatement("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                withoutRowid = rs.next() && rs.getInt(1) != 0;
+            }
+        }
+        boolean hasPk = columns.stream().anyMatch(c -> c.pkPosition() > 0);
+        String rowidAlias = null;
+        if (!hasPk) {
+            Set<String> taken = new java.util.HashSet<>();
+            columns.forEach(c -> taken.add(c.name().toLowerCase(java.util.Locale.ROOT)));
+            rowidAlias = List.of("rowid", "_rowid_", "oid").stream().filter(a -> !taken.contains(a)).findFirst()
+                    .orElseThrow(() -> new SQLException("table \"" + name + "\" has no primary key and its columns hide every "
+                            + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows"));
+            LOG.warn("table \"{}\" has no primary key: rows are keyed by rowid, which VACUUM may renumber", name);
+        }
+        return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version);
+    }
+}

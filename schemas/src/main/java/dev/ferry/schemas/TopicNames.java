@@ -1,0 +1,51 @@
+package dev.ferry.schemas;
+
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32;
+
+/**
+ * Kafka topic names of ferry: {@code <prefix>.<source>.<table>}. Kafka accepts only
+ * {@code [a-zA-Z0-9._-]} and at most 249 characters, while SQLite accepts any table name, so a name
+ * that needs changing is sanitised and given a short hash of the original: two tables never share a topic.
+ */
+public final class TopicNames {
+
+    private static final Pattern LEGAL = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Pattern ILLEGAL_CHAR = Pattern.compile("[^A-Za-z0-9_-]");
+    private static final int MAX_PART = 80;
+
+    private TopicNames() {
+    }
+
+    public static String tableTopic(String prefix, String source, String table) {
+        return prefix + "." + part(source) + "." + part(table);
+    }
+
+    /** Topic of records the writer could not apply. */
+    public static String deadLetterTopic(String prefix, String source) {
+        return prefix + "." + part(source) + "._dlq";
+    }
+
+    /** Matches the table topics of one source, and nothing derived from them (dead letters, embedded). */
+    public static Pattern tableTopicPattern(String prefix, String source) {
+        return Pattern.compile(Pattern.quote(prefix + "." + part(source) + ".") + "[A-Za-z0-9-][A-Za-z0-9_-]*");
+    }
+
+    /** A name part without dots (dots separate the parts), unchanged when it is already legal. */
+    static String part(String name) {
+        if (LEGAL.matcher(name).matches() && name.length() <= MAX_PART && !name.startsWith("_")) {
+            return name;
+        }
+        String cleaned = ILLEGAL_CHAR.matcher(name).replaceAll("_");
+        if (cleaned.startsWith("_")) {
+            cleaned = "t" + cleaned;
+        }
+        if (cleaned.length() > MAX_PART) {
+            cleaned = cleaned.substring(0, MAX_PART);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(name.getBytes(StandardCharsets.UTF_8));
+        return cleaned + "_" + String.format("%08x", crc.getValue());
+    }
+}

@@ -1,0 +1,475 @@
+package dev.ferry.writer;
+
+import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.TopicNames;
+import dev.ferry.schemas.avro.ChangeEvent;
+import dev.ferry.schemas.avro.KeyColumn;
+import dev.ferry.schemas.avro.Op;
+import dev.ferry.schemas.avro.RowKey;
+import dev.ferry.schemas.avro.TableSchema;
+import dev.ferry.writer.pg.MetadataStore;
+import dev.ferry.writer.pg.PgDatabase;
+import dev.ferry.writer.pg.TableApplier;
+import dev.ferry.writer.pg.TargetTable;
+import dev.ferry.writer.pg.ValueConversionException;
+import dev.ferry.writer.pg.ValueConverter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes a source's table topics and applies them to PostgreSQL. Each poll is one transaction: rows,
+ * DDL from schema events, and the consumer offsets (table {@code _ferry.offsets}), so a crash at any point
+ * neither loses nor repeats a change; Kafka's committed offsets are only a copy for monitoring tools.
+ * Within a poll the events of one key collapse into the last, which the events (full row images) make exact.
+ */
+public final class WriterService implements Runnable, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WriterService.class);
+
+    /** What the writer needs to run. */
+    public record Settings(String bootstrapServers, String jdbcUrl, String sourceName, String topicPrefix,
+                           String targetSchema, String groupId, boolean auditBatches, int maxPollRecords) {
+
+        public static Settings defaults(String bootstrapServers, String jdbcUrl, String sourceName) {
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, "ferry", "public", "ferry-writer-" + sourceName, false, 5000);
+        }
+
+        public Settings withAuditBatches(boolean audit) {
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, audit, maxPollRecords);
+        }
+    }
+
+    private final Settings settings;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> deadLetterProducer;
+    private final String deadLetterTopic;
+    private final AtomicLong rowsApplied = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private Connection connection;
+    private Map<String, TableApplier> appliers = new HashMap<>();
+    private int nextApplierId;
+
+    public WriterService(Settings settings) throws SQLException {
+        this.settings = settings;
+        this.deadLetterTopic = TopicNames.deadLetterTopic(settings.topicPrefix(), settings.sourceName());
+        connection = openDatabase();
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.maxPollRecords()));
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(32 * 1024 * 1024));
+        c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
+        // New tables become new topics while running: look for them every few seconds, not every 5 minutes.
+        c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "2000");
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "ferry-writer-" + settings.sourceName());
+        consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 * 1024 * 1024));
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry-writer-dlq-" + settings.sourceName());
+        deadLetterProducer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        createDeadLetterTopic();
+    }
+
+    @Override
+    public void run() {
+        consumer.subscribe(TopicNames.tableTopicPattern(settings.topicPrefix(), settings.sourceName()), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                seekToStoredOffsets(partitions);
+            }
+        });
+        LOG.info("writer for source {} started: {} -> {}", settings.sourceName(), settings.bootstrapServers(), settings.jdbcUrl());
+        long backoffMs = 500;
+        while (running) {
+            try {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (!records.isEmpty()) {
+                    apply(records);
+                }
+                backoffMs = 500;
+            } catch (WakeupException e) {
+                break;
+            } catch (SQLException e) {
+                if (!running) {
+                    break;
+                }
+                LOG.warn("PostgreSQL failed ({}); reconnecting in {} ms and resuming from the stored offsets", e.getMessage(), backoffMs);
+                sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 10_000);
+                reconnect();
+            } catch (RuntimeException e) {
+                LOG.error("writer stopped: {}", e.getMessage(), e);
+                failure = e;
+                break;
+            }
+        }
+        LOG.info("writer for source {} stopped", settings.sourceName());
+    }
+
+    private void apply(ConsumerRecords<byte[], byte[]> records) throws SQLException {
+        try {
+            applyOnce(records, false);
+        } catch (SQLException e) {
+            rollbackQuietly();
+            if (PgDatabase.isConnectionLost(e, connection)) {
+                throw e;
+            }
+            // A statement failed on some row: do the batch again row by row, setting aside the rows PostgreSQL refuses.
+            LOG.warn("a batch failed ({}); applying it row by row to isolate the bad rows", e.getMessage());
+            try {
+                applyOnce(records, true);
+            } catch (SQLException again) {
+                rollbackQuietly();
+                throw again;
+            }
+        }
+    }
+
+    private void applyOnce(ConsumerRecords<byte[], byte[]> records, boolean rowByRow) throws SQLException {
+        Map<String, TableApplier> working = new HashMap<>(appliers);
+        Map<TopicPartition, Long> first = new LinkedHashMap<>();
+        Map<TopicPartition, Long> next = new LinkedHashMap<>();
+        Map<String, PendingRows> pending = new LinkedHashMap<>();
+        List<ProducerRecord<byte[], byte[]>> rejected = new ArrayList<>();
+        long applied = 0;
+        for (TopicPartition tp : records.partitions()) {
+            for (ConsumerRecord<byte[], byte[]> record : records.records(tp)) {
+                first.putIfAbsent(tp, record.offset());
+                next.put(tp, record.offset() + 1);
+                if (record.value() == null) {
+                    continue;
+                }
+                switch (EventCodec.kindOf(record.value())) {
+                    case SCHEMA -> {
+                        TableSchema schema = EventCodec.decodeSchema(record.value());
+                        PendingRows rows = pending.remove(schema.getTable());
+                        if (rows != null) {
+                            applied += rows.flush(connection, rowByRow, rejected);
+                        }
+                        working.put(schema.getTable(), applySchema(schema));
+                    }
+                    case CHANGE -> {
+                        ChangeEvent event = EventCodec.decodeChange(record.value());
+                        String table = event.getSource().getTable();
+                        TableApplier applier = working.get(table);
+                        if (applier == null) {
+                            rejected.add(deadLetter(record, table, null, "no schema event was seen for table \"" + table + "\""));
+                            continue;
+                        }
+                        pending.computeIfAbsent(table, t -> new PendingRows(applier)).add(record, event, rejected);
+                    }
+                    case UNKNOWN -> rejected.add(deadLetter(record, null, null, "payload is not a ferry event (unknown Avro fingerprint)"));
+                }
+            }
+        }
+        for (PendingRows rows : pending.values()) {
+            applied += rows.flush(connection, rowByRow, rejected);
+        }
+        sendDeadLetters(rejected);
+        MetadataStore.saveOffsets(connection, settings.groupId(), next, settings.auditBatches() ? first : null);
+        connection.commit();
+        appliers = working;
+        rowsApplied.addAndGet(applied);
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        next.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
+        consumer.commitAsync(commit, null);
+    }
+
+    private TableApplier applySchema(TableSchema schema) throws SQLException {
+        TargetTable table = TargetTable.of(settings.targetSchema(), schema);
+        TableApplier applier = new TableApplier(table, nextApplierId++);
+        try (Statement st = connection.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + dev.ferry.writer.pg.PgIdentifiers.quote(settings.targetSchema()));
+            st.execute(table.createSql());
+            for (String ddl : table.addColumnSql(TargetTable.of(settings.targetSchema(), emptyLike(schema)))) {
+                st.execute(ddl);
+            }
+        }
+        applier.dropStaging(connection);
+        MetadataStore.saveSchema(connection, settings.targetSchema(), schema);
+        LOG.info("table {} ready ({} column(s), schema version {})", table.qualifiedName(), table.columns().size(), schema.getSchemaVersion());
+        return applier;
+    }
+
+    private static TableSchema emptyLike(TableSchema schema) {
+        return TableSchema.newBuilder(schema).setColumns(List.of()).setRowidKey(false).build();
+    }
+
+    /** The rows of one table in a poll, last event per key. */
+    private final class PendingRows {
+        private final TableApplier applier;
+        private final Map<ByteBuffer, Object[]> upserts = new LinkedHashMap<>();
+        private final Map<ByteBuffer, Object[]> deletes = new LinkedHashMap<>();
+        private final Map<ByteBuffer, ConsumerRecord<byte[], byte[]>> sources = new HashMap<>();
+
+        PendingRows(TableApplier applier) {
+            this.applier = applier;
+        }
+
+        void add(ConsumerRecord<byte[], byte[]> record, ChangeEvent event, List<ProducerRecord<byte[], byte[]>> rejected) {
+            ByteBuffer key = ByteBuffer.wrap(record.key());
+            TargetTable table = applier.table();
+            String column = null;
+            try {
+                if (event.getOp() == Op.d) {
+                    RowKey rowKey = EventCodec.decodeKey(record.key());
+                    Object[] values = new Object[rowKey.getColumns().size()];
+                    for (int i = 0; i < values.length; i++) {
+                        KeyColumn k = rowKey.getColumns().get(i);
+                        column = k.getName();
+                        int index = table.indexOf(column);
+                        if (index < 0) {
+                            throw new ValueConversionException(column, "key column \"" + column + "\" is not in the target table");
+                        }
+                        values[i] = ValueConverter.convert(table.columns().get(index).type(), column, k.getValue());
+                    }
+                    upserts.remove(key);
+                    deletes.put(key, values);
+                } else {
+                    Map<String, Object> image = event.getAfter();
+                    Object[] row = new Object[table.columns().size()];
+                    for (int i = 0; i < row.length; i++) {
+                        TargetTable.TargetColumn c = table.columns().get(i);
+                        column = c.name();
+                        row[i] = ValueConverter.convert(c.type(), column, image.get(column));
+                    }
+                    deletes.remove(key);
+                    upserts.put(key, row);
+                }
+                sources.put(key, record);
+            } catch (ValueConversionException e) {
+                rejected.add(deadLetter(record, table.sourceTable(), e.column(), e.getMessage()));
+            }
+        }
+
+        long flush(Connection connection, boolean rowByRow, List<ProducerRecord<byte[], byte[]>> rejected) throws SQLException {
+            if (!rowByRow) {
+                applier.delete(connection, new ArrayList<>(deletes.values()));
+                applier.upsert(connection, new ArrayList<>(upserts.values()));
+                return deletes.size() + upserts.size();
+            }
+            long applied = 0;
+            for (var e : deletes.entrySet()) {
+                applied += applyOne(connection, e.getKey(), () -> applier.delete(connection, List.<Object[]>of(e.getValue())), rejected);
+            }
+            for (var e : upserts.entrySet()) {
+                applied += applyOne(connection, e.getKey(), () -> applier.upsert(connection, List.<Object[]>of(e.getValue())), rejected);
+            }
+            return applied;
+        }
+
+        private int applyOne(Connection connection, ByteBuffer key, SqlAction action, List<ProducerRecord<byte[], byte[]>> rejected)
+                throws SQLException {
+            Savepoint savepoint = connection.setSavepoint();
+            try {
+                action.run();
+                connection.releaseSavepoint(savepoint);
+                return 1;
+            } catch (SQLException e) {
+                if (PgDatabase.isConnectionLost(e, connection)) {
+                    throw e;
+                }
+                connection.rollback(savepoint);
+                rejected.add(deadLetter(sources.get(key), applier.table().sourceTable(), null, "PostgreSQL refused the row: " + e.getMessage()));
+                return 0;
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlAction {
+        void run() throws SQLException;
+    }
+
+    private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, String table, String column, String reason) {
+        LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), reason);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("ferry.reason", reason.getBytes(StandardCharsets.UTF_8));
+        headers.add("ferry.topic", record.topic().getBytes(StandardCharsets.UTF_8));
+        headers.add("ferry.partition", Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
+        headers.add("ferry.offset", Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
+        if (table != null) {
+            headers.add("ferry.table", table.getBytes(StandardCharsets.UTF_8));
+        }
+        if (column != null) {
+            headers.add("ferry.column", column.getBytes(StandardCharsets.UTF_8));
+        }
+        return new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers);
+    }
+
+    private void sendDeadLetters(List<ProducerRecord<byte[], byte[]>> rejected) throws SQLException {
+        if (rejected.isEmpty()) {
+            return;
+        }
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        rejected.forEach(r -> acks.add(deadLetterProducer.send(r)));
+        try {
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get(60, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing dead letters", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            // The offsets are not committed: the batch is read again and nothing is lost.
+            throw new IllegalStateException("cannot write dead letters to " + deadLetterTopic + ": " + e.getMessage(), e);
+        }
+        deadLetters.addAndGet(rejected.size());
+    }
+
+    private void seekToStoredOffsets(Collection<TopicPartition> partitions) {
+        try {
+            Map<TopicPartition, Long> stored = MetadataStore.offsets(connection, settings.groupId());
+            connection.commit();
+            List<TopicPartition> fresh = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+                Long offset = stored.get(tp);
+                if (offset != null) {
+                    consumer.seek(tp, offset);
+                } else {
+                    fresh.add(tp);
+                }
+            }
+            if (!fresh.isEmpty()) {
+                consumer.seekToBeginning(fresh);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the writer's offsets from PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    private Connection openDatabase() throws SQLException {
+        Connection c = PgDatabase.connect(settings.jdbcUrl());
+        c.setAutoCommit(false);
+        MetadataStore.create(c);
+        Map<String, TableApplier> loaded = new HashMap<>();
+        for (TableSchema schema : MetadataStore.schemas(c, settings.sourceName()).values()) {
+            loaded.put(schema.getTable(), new TableApplier(TargetTable.of(settings.targetSchema(), schema), nextApplierId++));
+        }
+        c.commit();
+        appliers = loaded;
+        return c;
+    }
+
+    private void reconnect() {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // the connection is already broken
+        }
+        try {
+            connection = openDatabase();
+            seekToStoredOffsets(consumer.assignment());
+            LOG.info("reconnected to PostgreSQL; resumed from the stored offsets");
+        } catch (SQLException e) {
+            LOG.warn("PostgreSQL still unreachable: {}", e.getMessage());
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            LOG.debug("rollback failed: {}", e.getMessage());
+        }
+    }
+
+    private void createDeadLetterTopic() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(deadLetterTopic, 1, (short) 1).configs(Map.of(
+                    TopicConfig.RETENTION_MS_CONFIG, "-1", TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024)))))
+                    .all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create dead-letter topic " + deadLetterTopic + ": " + e.getCause().getMessage(), e);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create dead-letter topic " + deadLetterTopic + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public long rowsApplied() {
+        return rowsApplied.get();
+    }
+
+    public long deadLetters() {
+        return deadLetters.get();
+    }
+
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Stops the loop; {@link #close()} releases the clients once {@link #run()} returned. */
+    public void stop() {
+        running = false;
+        consumer.wakeup();
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+        deadLetterProducer.close(Duration.ofSeconds(5));
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            LOG.debug("closing the PostgreSQL connection failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.ferry.writer.pg;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/** Opens PostgreSQL connections with a message that says which database could not be reached, and why. */
+public final class PgDatabase {
+
+    private PgDatabase() {
+    }
+
+    public static Connection connect(String jdbcUrl) throws SQLException {
+        if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new SQLException("not a PostgreSQL JDBC URL: '" + jdbcUrl + "' (expected jdbc:postgresql://host:port/database)");
+        }
+        Properties props = new Properties();
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("ApplicationName", "ferry");
+        try {
+            return DriverManager.getConnection(jdbcUrl, props);
+        } catch (SQLException e) {
+            throw new SQLException("cannot connect to PostgreSQL at " + jdbcUrl + ": " + e.getMessage(), e.getSQLState(), e);
+        }
+    }
+
+    /** True for errors after which the connection is gone (SQLSTATE class 08, admin shutdown, closed connection). */
+    public static boolean isConnectionLost(SQLException e, Connection connection) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        try {
+            return connection == null || connection.isClosed() || !connection.isValid(2);
+        } catch (SQLException ignored) {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.ferry.writer.pg;
+
+import java.io.ByteArrayOutputStream;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
+
+/**
+ * Writes rows into one target table inside the caller's transaction. Large sets of rows (a snapshot,
+ * a burst) are COPYed into a temporary staging table and upserted from it in one statement; small sets
+ * use multi-row {@code INSERT … ON CONFLICT}. Either way a row that exists is updated, so a replayed
+ * record is harmless.
+ */
+public final class TableApplier {
+
+    /** Below this many rows a multi-row INSERT beats COPY plus the upsert from staging. */
+    static final int COPY_THRESHOLD = 200;
+    private static final int MAX_PARAMETERS = 32_000;
+    private static final int COPY_CHUNK_BYTES = 4 * 1024 * 1024;
+
+    private final TargetTable table;
+    private final String stagingTable;
+
+    public TableApplier(TargetTable table, int id) {
+        this.table = table;
+        this.stagingTable = "_ferry_stage_" + id;
+    }
+
+    public TargetTable table() {
+        return table;
+    }
+
+    /** Upserts rows whose values are in target column order and already converted. */
+    public void upsert(Connection connection, List<Object[]> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        if (rows.size() >= COPY_THRESHOLD) {
+            upsertByCopy(connection, rows);
+            return;
+        }
+        int perStatement = Math.max(1, MAX_PARAMETERS / table.columns().size());
+        for (int from = 0; from < rows.size(); from += perStatement) {
+            List<Object[]> chunk = rows.subList(from, Math.min(rows.size(), from + perStatement));
+            try (PreparedStatement ps = connection.prepareStatement(table.upsertSql(chunk.size()))) {
+                int p = 1;
+                for (Object[] row : chunk) {
+                    for (int c = 0; c < row.length; c++) {
+                        bind(ps, p++, table.columns().get(c).type(), row[c]);
+                    }
+                }
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** Deletes rows by key; each key holds converted values in key column order. */
+    public void delete(Connection connection, List<Object[]> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        int[] keyIndexes = table.keyIndexes();
+        int perStatement = Math.max(1, MAX_PARAMETERS / keyIndexes.length);
+        for (int from = 0; from < keys.size(); from += perStatement) {
+            List<Object[]> chunk = keys.subList(from, Math.min(keys.size(), from + perStatement));
+            try (PreparedStatement ps = connection.prepareStatement(table.deleteSql(chunk.size()))) {
+                int p = 1;
+                for (Object[] key : chunk) {
+                    for (int k = 0; k < key.length; k++) {
+                        bind(ps, p++, table.columns().get(keyIndexes[k]).type(), key[k]);
+                    }
+                }
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** Forgets the staging table, whose shape is stale after the target changed. */
+    public void dropStaging(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS pg_temp." + PgIdentifiers.quote(stagingTable));
+        }
+    }
+
+    private void upsertByCopy(Connection connection, List<Object[]> rows) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            // Created on every use: a rolled-back transaction also drops a temp table it created.
+            st.execute(table.createStagingSql(stagingTable));
+            st.execute("TRUNCATE " + PgIdentifiers.quote(stagingTable));
+        }
+        CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
+        CopyIn in = copy.copyIn(table.copySql(stagingTable));
+        try {
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream(Math.min(COPY_CHUNK_BYTES, rows.size() * 64) + 1024);
+            for (Object[] row : rows) {
+                CopyText.appendRow(buffer, row);
+                if (buffer.size() >= COPY_CHUNK_BYTES) {
+                    in.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+                    buffer.reset();
+                }
+            }
+            if (buffer.size() > 0) {
+                in.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+            }
+            in.endCopy();
+        } finally {
+            if (in.isActive()) {
+                in.cancelCopy();
+            }
+        }
+        try (Statement st = connection.createStatement()) {
+            st.executeUpdate(table.upsertFromSql(stagingTable));
+        }
+    }
+
+    private static void bind(PreparedStatement ps, int index, PgType type, Object value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, type.jdbcType());
+            return;
+        }
+        switch (type) {
+            case BIGINT -> ps.setLong(index, (Long) value);
+            case DOUBLE -> ps.setDouble(index, (Double) value);
+            case NUMERIC -> ps.setBigDecimal(index, (BigDecimal) value);
+            case TEXT -> ps.setString(index, (String) value);
+            case BYTEA -> ps.setBytes(index, (byte[]) value);
+        }
+    }
+}

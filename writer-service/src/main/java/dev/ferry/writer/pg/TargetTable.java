@@ -1,0 +1,149 @@
+package dev.ferry.writer.pg;
+
+import static dev.ferry.writer.pg.PgIdentifiers.quote;
+
+import dev.ferry.schemas.avro.Column;
+import dev.ferry.schemas.avro.TableSchema;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A PostgreSQL table that mirrors one SQLite table: its columns with their mapped types, its key, and the
+ * SQL to create, fill and trim it. Built from the table's schema event.
+ */
+public final class TargetTable {
+
+    /** Column name of the key of a table keyed by rowid, as the ingest side sends it. */
+    public static final String ROWID_COLUMN = "_ferry_rowid";
+
+    /** One target column. */
+    public record TargetColumn(String name, PgType type, boolean notNull) {
+    }
+
+    private final String schema;
+    private final String sourceTable;
+    private final List<TargetColumn> columns;
+    private final List<String> keyColumns;
+    private final Map<String, Integer> indexByName = new HashMap<>();
+    private final int[] keyIndexes;
+
+    private TargetTable(String schema, String sourceTable, List<TargetColumn> columns, List<String> keyColumns) {
+        this.schema = schema;
+        this.sourceTable = sourceTable;
+        this.columns = List.copyOf(columns);
+        this.keyColumns = List.copyOf(keyColumns);
+        for (int i = 0; i < columns.size(); i++) {
+            indexByName.put(columns.get(i).name(), i);
+        }
+        this.keyIndexes = keyColumns.stream().mapToInt(indexByName::get).toArray();
+    }
+
+    public static TargetTable of(String targetSchema, TableSchema source) {
+        List<TargetColumn> columns = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        if (source.getRowidKey()) {
+            columns.add(new TargetColumn(ROWID_COLUMN, PgType.BIGINT, true));
+            keys.add(ROWID_COLUMN);
+        }
+        for (Column c : source.getColumns()) {
+            columns.add(new TargetColumn(c.getName(), TypeMapping.map(c.getDeclaredType()), c.getNotNull() || c.getPkPosition() > 0));
+        }
+        if (!source.getRowidKey()) {
+            source.getColumns().stream().filter(c -> c.getPkPosition() > 0)
+                    .sorted(Comparator.comparingInt(Column::getPkPosition)).forEach(c -> keys.add(c.getName()));
+        }
+        return new TargetTable(targetSchema, source.getTable(), columns, keys);
+    }
+
+    public String sourceTable() {
+        return sourceTable;
+    }
+
+    public String qualifiedName() {
+        return PgIdentifiers.qualified(schema, sourceTable);
+    }
+
+    public List<TargetColumn> columns() {
+        return columns;
+    }
+
+    public List<String> keyColumns() {
+        return keyColumns;
+    }
+
+    /** Position of a column, or -1 when the table has no such column. */
+    public int indexOf(String column) {
+        return indexByName.getOrDefault(column, -1);
+    }
+
+    int[] keyIndexes() {
+        return keyIndexes;
+    }
+
+    public String createSql() {
+        StringBuilder sql = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(qualifiedName()).append(" (");
+        for (TargetColumn c : columns) {
+            sql.append(quote(c.name())).append(' ').append(c.type().sql()).append(c.notNull() ? " NOT NULL" : "").append(", ");
+        }
+        sql.append("PRIMARY KEY (").append(columnList(keyColumns)).append("))");
+        return sql.toString();
+    }
+
+    /** Columns added since {@code previous}: SQLite can add columns (ALTER TABLE ADD COLUMN) while the app runs. */
+    public List<String> addColumnSql(TargetTable previous) {
+        List<String> ddl = new ArrayList<>();
+        for (TargetColumn c : columns) {
+            if (previous.indexOf(c.name()) < 0) {
+                ddl.add("ALTER TABLE " + qualifiedName() + " ADD COLUMN IF NOT EXISTS " + quote(c.name()) + ' ' + c.type().sql());
+            }
+        }
+        return ddl;
+    }
+
+    String upsertSql(int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(qualifiedName()).append(" (")
+                .append(columnList(columns.stream().map(TargetColumn::name).toList())).append(") VALUES ");
+        String tuple = "(" + "?,".repeat(columns.size() - 1) + "?)";
+        for (int r = 0; r < rows; r++) {
+            sql.append(r == 0 ? "" : ",").append(tuple);
+        }
+        return sql.append(onConflict()).toString();
+    }
+
+    String upsertFromSql(String stagingTable) {
+        String cols = columnList(columns.stream().map(TargetColumn::name).toList());
+        return "INSERT INTO " + qualifiedName() + " (" + cols + ") SELECT " + cols + " FROM " + quote(stagingTable) + onConflict();
+    }
+
+    String createStagingSql(String stagingTable) {
+        return "CREATE TEMP TABLE IF NOT EXISTS " + quote(stagingTable) + " (LIKE " + qualifiedName() + ") ON COMMIT DELETE ROWS";
+    }
+
+    String copySql(String stagingTable) {
+        return "COPY " + quote(stagingTable) + " (" + columnList(columns.stream().map(TargetColumn::name).toList()) + ") FROM STDIN";
+    }
+
+    String deleteSql(int rows) {
+        StringBuilder sql = new StringBuilder("DELETE FROM ").append(qualifiedName()).append(" WHERE (")
+                .append(columnList(keyColumns)).append(") IN (");
+        String tuple = "(" + "?,".repeat(keyColumns.size() - 1) + "?)";
+        for (int r = 0; r < rows; r++) {
+            sql.append(r == 0 ? "" : ",").append(tuple);
+        }
+        return sql.append(')').toString();
+    }
+
+    private String onConflict() {
+        List<String> updates = columns.stream().map(TargetColumn::name).filter(c -> !keyColumns.contains(c))
+                .map(c -> quote(c) + " = EXCLUDED." + quote(c)).toList();
+        String conflict = " ON CONFLICT (" + columnList(keyColumns) + ") DO ";
+        return updates.isEmpty() ? conflict + "NOTHING" : conflict + "UPDATE SET " + String.join(", ", updates);
+    }
+
+    private static String columnList(List<String> names) {
+        return String.join(", ", names.stream().map(PgIdentifiers::quote).toList());
+    }
+}
