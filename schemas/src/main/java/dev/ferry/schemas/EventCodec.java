@@ -12,6 +12,7 @@ import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
+import org.apache.avro.util.ClassSecurityValidator;
 
 /**
  * Avro single-object encoding of ferry's events: two marker bytes, the 8-byte schema fingerprint,
@@ -19,6 +20,14 @@ import org.apache.avro.specific.SpecificData;
  * so change events and schema events can share a topic without headers.
  */
 public final class EventCodec {
+
+    static {
+        // Avro refuses to instantiate generated classes it was not told to trust; trust exactly ferry's own.
+        ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(),
+                ClassSecurityValidator.builder().add(RowKey.class).add(dev.ferry.schemas.avro.KeyColumn.class)
+                        .add(ChangeEvent.class).add(dev.ferry.schemas.avro.Source.class).add(dev.ferry.schemas.avro.Op.class)
+                        .add(TableSchema.class).add(dev.ferry.schemas.avro.Column.class).build()));
+    }
 
     private static final SpecificData DATA = SpecificData.get();
     private static final BinaryMessageEncoder<RowKey> KEY_ENCODER = new BinaryMessageEncoder<>(DATA, RowKey.getClassSchema());

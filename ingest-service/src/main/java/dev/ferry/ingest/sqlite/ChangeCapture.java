@@ -124,13 +124,15 @@ public final class ChangeCapture {
         }
     }
 
-    /** Changelog rows not yet known to be in Kafka. */
-    public static long backlog(Connection connection) throws SQLException {
-        try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + CHANGELOG + " WHERE seq > coalesce("
-                     + "(SELECT CAST(value AS INTEGER) FROM " + STATE + " WHERE name = 'committed_seq'), 0)")) {
-            rs.next();
-            return rs.getLong(1);
+    /** Changelog rows not yet known to be in Kafka: after the committed seq, and after {@code producedSeq} when the caller knows it. */
+    public static long backlog(Connection connection, long producedSeq) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT count(*) FROM " + CHANGELOG + " WHERE seq > max(?, coalesce("
+                + "(SELECT CAST(value AS INTEGER) FROM " + STATE + " WHERE name = 'committed_seq'), 0))")) {
+            ps.setLong(1, producedSeq);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * SQLite declared type → PostgreSQL type, as data: the first rule whose pattern the upper-cased declared
  * type contains wins. The order follows SQLite's own affinity rules (section 3.1 of "Datatypes In SQLite"),
- * so {@code CHARINT} is an integer as it is in SQLite. See docs/type-mapping.md.
+ * so {@code CHARINT} is an integer as it is in SQLite. Unknown names map to text. See docs/type-mapping.md.
  */
 public final class TypeMapping {
 
@@ -25,7 +25,10 @@ public final class TypeMapping {
             new Rule("DOUB", PgType.DOUBLE, "REAL affinity"),
             // Interim until date/time conversion exists: kept as the text SQLite holds, nothing lost.
             new Rule("DATE", PgType.TEXT, "date/time kept as text"),
-            new Rule("TIME", PgType.TEXT, "date/time kept as text"));
+            new Rule("TIME", PgType.TEXT, "date/time kept as text"),
+            new Rule("NUM", PgType.NUMERIC, "NUMERIC affinity, declared as a number"),
+            new Rule("DEC", PgType.NUMERIC, "NUMERIC affinity, declared as a number"),
+            new Rule("BOOL", PgType.BIGINT, "SQLite stores booleans as the integers 0 and 1"));
 
     private TypeMapping() {
     }
@@ -41,6 +44,8 @@ public final class TypeMapping {
                 return rule.type();
             }
         }
-        return PgType.NUMERIC;
+        // Any other name (JSON, UUID, STRING...) has NUMERIC affinity in SQLite, yet such columns hold text in
+        // practice, which numeric would refuse: text keeps every value but BLOBs.
+        return PgType.TEXT;
     }
 }

@@ -1,0 +1,135 @@
+package dev.ferry.cli;
+
+import dev.ferry.writer.pg.PgDatabase;
+import dev.ferry.writer.pg.PgIdentifiers;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Shows ferry working end to end on a generated knowledgebase database:",
+                "generates the SQLite file, runs 'ferry up' (embedded Kafka) into PostgreSQL, keeps writing to SQLite",
+                "like a live application, prints rows arriving and the lag falling to zero, then checks the counts."})
+final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--postgres", paramLabel = "JDBC_URL", defaultValue = ConnectionOptions.DEFAULT_POSTGRES,
+            description = "Target PostgreSQL database (default: ${DEFAULT-VALUE}).")
+    String postgres;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".ferry/demo",
+            description = "Directory for the demo's SQLite file and ferry's state; emptied first (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--chunks", paramLabel = "N", defaultValue = "5000", description = "Document chunks to generate (default: ${DEFAULT-VALUE}).")
+    int chunks;
+
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "20", description = "How long the application keeps writing (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--target-schema", paramLabel = "SCHEMA", defaultValue = "ferry_demo",
+            description = "PostgreSQL schema for the demo's tables; dropped first (default: ${DEFAULT-VALUE}).")
+    String targetSchema;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (chunks < 1 || seconds < 0) {
+            throw new IllegalArgumentException("--chunks must be at least 1 and --seconds at least 0");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        resetDirectory(dataDir);
+        Path sqlite = dataDir.resolve("knowledgebase.db");
+        SampleDatabase.create(sqlite, 50, chunks, 42);
+        out.printf("generated %s with %d document chunks%n", sqlite, chunks);
+        try (Connection pg = PgDatabase.connect(postgres); Statement st = pg.createStatement()) {
+            st.execute("DROP SCHEMA IF EXISTS " + PgIdentifiers.quote(targetSchema) + " CASCADE");
+            st.execute("DELETE FROM _ferry.offsets WHERE consumer_group = 'ferry-writer-knowledgebase'");
+            st.execute("DELETE FROM _ferry.tables WHERE source = 'knowledgebase'");
+        } catch (SQLException e) {
+            if (!"42P01".equals(e.getSQLState())) {
+                throw e;
+            }
+        }
+        Pipeline.Options options = new Pipeline.Options(sqlite, postgres, dataDir.resolve("state"), "knowledgebase", null, "ferry",
+                targetSchema, 1, false, Map.of());
+        try (Pipeline pipeline = new Pipeline(options); Connection app = SampleDatabase.open(sqlite);
+             Connection pg = PgDatabase.connect(postgres)) {
+            pipeline.start();
+            out.printf("ferry up: %s -> %s schema %s (embedded Kafka at %s)%n", sqlite, postgres, targetSchema, pipeline.bootstrapServers());
+            app.setAutoCommit(false);
+            Random random = new Random(7);
+            long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+            long step = 0;
+            long nextReport = 0;
+            while (System.nanoTime() < end) {
+                SampleDatabase.applicationStep(app, random, step++, 50);
+                app.commit();
+                if (System.nanoTime() >= nextReport) {
+                    report(out, pipeline, app, pg, step);
+                    nextReport = System.nanoTime() + 1_000_000_000L;
+                }
+                Thread.sleep(5);
+            }
+            out.printf("application stopped after %d transactions; waiting for ferry to catch up%n", step);
+            Pipeline.Progress done = pipeline.awaitCaughtUp(Duration.ofMinutes(5));
+            report(out, pipeline, app, pg, step);
+            boolean same = true;
+            for (String table : new String[] {"users", "chat_sessions", "chat_messages", "usage_logs", "notion_syncs", "document_chunks"}) {
+                long s = count(app, "\"" + table + "\"");
+                long t = count(pg, PgIdentifiers.qualified(targetSchema, table));
+                same &= s == t;
+                out.printf("  %-16s sqlite %7d  postgres %7d  %s%n", table, s, t, s == t ? "ok" : "DIFFERENT");
+            }
+            out.printf("caught up: lag %d, backlog %d. %s%n", done.writerLag(), done.backlog(),
+                    same ? "Every table has the same row count in SQLite and PostgreSQL." : "Row counts differ!");
+            return same ? 0 : Ferry.EXIT_FAILURE;
+        }
+    }
+
+    private void report(PrintWriter out, Pipeline pipeline, Connection app, Connection pg, long step) throws Exception {
+        Pipeline.Progress p = pipeline.progress();
+        long source = count(app, "document_chunks");
+        String target;
+        try {
+            target = Long.toString(count(pg, PgIdentifiers.qualified(targetSchema, "document_chunks")));
+        } catch (SQLException e) {
+            target = "-";
+        }
+        out.printf("  %s | app transactions %6d | document_chunks sqlite %7d postgres %7s | writer lag %6d records | backlog %6d%n",
+                p.snapshotDone() ? "streaming" : "snapshot ", step, source, target, p.writerLag(), p.backlog());
+        out.flush();
+    }
+
+    private static long count(Connection c, String table) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void resetDirectory(Path dir) throws java.io.IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+    }
+}

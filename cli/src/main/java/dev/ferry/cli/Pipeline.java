@@ -1,0 +1,196 @@
+package dev.ferry.cli;
+
+import dev.ferry.broker.EmbeddedKafkaBroker;
+import dev.ferry.ingest.IngestService;
+import dev.ferry.ingest.sqlite.ChangeCapture;
+import dev.ferry.ingest.sqlite.SqliteFile;
+import dev.ferry.writer.LagReader;
+import dev.ferry.writer.WriterService;
+import dev.ferry.writer.pg.PgDatabase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything of {@code ferry up} in one JVM: the embedded Kafka broker (unless an external one is given),
+ * the ingest service and the writer service. Each part can be stopped and started again on its own,
+ * which is how the restart tests interrupt it mid-stream.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+    /** Options of a pipeline; {@code bootstrapServers} null means the embedded broker in {@code dataDir/kafka}. */
+    public record Options(Path sqlite, String jdbcUrl, Path dataDir, String sourceName, String bootstrapServers,
+                          String topicPrefix, String targetSchema, int topicPartitions, boolean auditBatches,
+                          Map<String, String> connectorOverrides) {
+
+        public static Options of(Path sqlite, String jdbcUrl, Path dataDir) {
+            return new Options(sqlite, jdbcUrl, dataDir, SourceNames.fromFile(sqlite), null, "ferry", "public", 1, false, Map.of());
+        }
+
+        public Options withAuditBatches(boolean audit) {
+            return new Options(sqlite, jdbcUrl, dataDir, sourceName, bootstrapServers, topicPrefix, targetSchema, topicPartitions, audit,
+                    connectorOverrides);
+        }
+
+        public Options withConnector(Map<String, String> overrides) {
+            return new Options(sqlite, jdbcUrl, dataDir, sourceName, bootstrapServers, topicPrefix, targetSchema, topicPartitions,
+                    auditBatches, overrides);
+        }
+    }
+
+    /** Where replication stands. */
+    public record Progress(boolean snapshotDone, long changelogHighWater, long producedSeq, long writerLag, long backlog) {
+        public boolean caughtUp() {
+            return snapshotDone && producedSeq >= changelogHighWater && writerLag == 0;
+        }
+    }
+
+    private final Options options;
+    private EmbeddedKafkaBroker broker;
+    private String bootstrapServers;
+    private IngestService ingest;
+    private WriterService writer;
+    private Thread writerThread;
+    private Admin admin;
+    private Connection sqlite;
+    private Connection pg;
+
+    public Pipeline(Options options) {
+        this.options = options;
+    }
+
+    /** Checks the inputs, then starts broker, writer and ingest. */
+    public Pipeline start() throws SQLException, IOException {
+        SqliteFile.check(options.sqlite());
+        try (Connection probe = PgDatabase.connect(options.jdbcUrl())) {
+            probe.isValid(5);
+        }
+        Files.createDirectories(options.dataDir());
+        if (options.bootstrapServers() == null) {
+            broker = EmbeddedKafkaBroker.start(options.dataDir().resolve("kafka"));
+            bootstrapServers = broker.bootstrapServers();
+        } else {
+            bootstrapServers = options.bootstrapServers();
+        }
+        Files.writeString(options.dataDir().resolve("bootstrap.servers"), bootstrapServers);
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+        startWriter();
+        startIngest();
+        return this;
+    }
+
+    public void startIngest() throws IOException {
+        ingest = new IngestService(new IngestService.Settings(options.sqlite(), options.sourceName(), bootstrapServers,
+                options.dataDir().resolve("ingest-offsets.dat"), options.topicPrefix(), options.topicPartitions(),
+                options.connectorOverrides()));
+        ingest.start();
+    }
+
+    public void stopIngest() {
+        if (ingest != null) {
+            ingest.close();
+            ingest = null;
+        }
+    }
+
+    public void startWriter() throws SQLException {
+        writer = new WriterService(new WriterService.Settings(bootstrapServers, options.jdbcUrl(), options.sourceName(),
+                options.topicPrefix(), options.targetSchema(), "ferry-writer-" + options.sourceName(), options.auditBatches(), 5000));
+        writerThread = new Thread(writer, "ferry-writer");
+        writerThread.start();
+    }
+
+    public void stopWriter() throws InterruptedException {
+        if (writer != null) {
+            writer.stop();
+            writerThread.join(30_000);
+            writer.close();
+            writer = null;
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public IngestService ingest() {
+        return ingest;
+    }
+
+    public WriterService writer() {
+        return writer;
+    }
+
+    public Progress progress() throws SQLException, InterruptedException {
+        if (sqlite == null) {
+            sqlite = SqliteFile.open(options.sqlite());
+        }
+        if (pg == null || pg.isClosed()) {
+            pg = PgDatabase.connect(options.jdbcUrl());
+        }
+        long highWater = ChangeCapture.installed(sqlite) ? ChangeCapture.highWaterMark(sqlite) : 0;
+        long produced = ingest == null ? -1 : ingest.producedSeq();
+        long backlog = ChangeCapture.installed(sqlite) ? ChangeCapture.backlog(sqlite, produced) : 0;
+        Map<TopicPartition, Long> lag = LagReader.lag(admin, pg, options.topicPrefix(), options.sourceName(),
+                "ferry-writer-" + options.sourceName());
+        long total = lag.values().stream().mapToLong(Long::longValue).sum();
+        boolean snapshotDone = ingest != null && ingest.snapshotDone();
+        return new Progress(snapshotDone, highWater, produced, total, backlog);
+    }
+
+    /** Waits until every change made so far in SQLite is in PostgreSQL; fails fast if a service died. */
+    public Progress awaitCaughtUp(Duration timeout) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Progress p;
+        while (true) {
+            checkHealthy();
+            p = progress();
+            if (p.caughtUp()) {
+                return p;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not caught up after " + timeout + ": " + p);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    public void checkHealthy() {
+        if (ingest != null && ingest.failure() != null) {
+            throw new IllegalStateException("ingest failed: " + ingest.failure().getMessage(), ingest.failure());
+        }
+        if (writer != null && writer.failure() != null) {
+            throw new IllegalStateException("writer failed: " + writer.failure().getMessage(), writer.failure());
+        }
+    }
+
+    @Override
+    public void close() {
+        stopIngest();
+        try {
+            stopWriter();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (AutoCloseable c : new AutoCloseable[] {admin, sqlite, pg, broker}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.getMessage());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.ferry.cli;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = {"Replicates a live SQLite file into PostgreSQL until stopped (Ctrl-C).",
+                "Installs change capture in the SQLite file, snapshots every table, then streams every change.",
+                "Runs an embedded single-node Kafka broker unless --bootstrap-servers is given."})
+final class UpCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UpCommand.class);
+
+    @Mixin
+    ConnectionOptions connection = new ConnectionOptions();
+
+    @Option(names = "--partitions", paramLabel = "N", defaultValue = "1", description = "Partitions per table topic (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--tables", paramLabel = "REGEX", description = "Capture only the tables whose whole name matches this regular expression.")
+    String tables;
+
+    @Option(names = "--report-interval", paramLabel = "SECONDS", defaultValue = "10",
+            description = "How often to log progress (default: ${DEFAULT-VALUE}).")
+    int reportInterval;
+
+    @Override
+    public Integer call() throws Exception {
+        Pipeline.Options options = Options.validated(connection, partitions, tables, false);
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (Pipeline pipeline = new Pipeline(options)) {
+            Thread hook = new Thread(stopped::countDown, "ferry-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            pipeline.start();
+            LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
+            while (!stopped.await(Math.max(1, reportInterval), java.util.concurrent.TimeUnit.SECONDS)) {
+                pipeline.checkHealthy();
+                Pipeline.Progress p = pipeline.progress();
+                LOG.info("{}: changelog backlog {}, writer lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
+                        p.backlog(), p.writerLag(), p.caughtUp() ? ", caught up" : "");
+            }
+            LOG.info("stopping");
+        }
+        return 0;
+    }
+
+    /** Turns options into pipeline options, naming the option at fault when one is wrong. */
+    static final class Options {
+        private Options() {
+        }
+
+        static Pipeline.Options validated(ConnectionOptions c, int partitions, String tables, boolean audit) {
+            String source = c.source();
+            if (!source.matches("[A-Za-z0-9-][A-Za-z0-9_-]*")) {
+                throw new IllegalArgumentException("--source-name '" + source + "' must use only letters, digits, '_' and '-'");
+            }
+            if (partitions < 1 || partitions > 1024) {
+                throw new IllegalArgumentException("--partitions must be between 1 and 1024, not " + partitions);
+            }
+            Map<String, String> connector = new HashMap<>();
+            if (tables != null) {
+                try {
+                    java.util.regex.Pattern.compile(tables);
+                } catch (java.util.regex.PatternSyntaxException e) {
+                    throw new IllegalArgumentException("--tables '" + tables + "' is not a valid regular expression: " + e.getDescription());
+                }
+                connector.put("tables.include", tables);
+            }
+            return new Pipeline.Options(c.sqlite, c.postgres, c.dataDir, source, c.bootstrapServers, "ferry", c.targetSchema,
+                    partitions, audit, connector);
+        }
+    }
+}
