@@ -104,6 +104,26 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /** Crashes the ingest service mid-batch (see {@link IngestService#kill()}). */
+    public void killIngest() {
+        if (ingest != null) {
+            ingest.kill();
+            ingest = null;
+        }
+    }
+
+    /** Crashes the writer: its PostgreSQL connection is cut mid-transaction, then its thread is interrupted. */
+    public void killWriter() throws InterruptedException {
+        if (writer != null) {
+            writer.abortConnection();
+            writer.stop();
+            writerThread.interrupt();
+            writerThread.join(30_000);
+            writer.close();
+            writer = null;
+        }
+    }
+
     public void startWriter() throws SQLException {
         writer = new WriterService(new WriterService.Settings(bootstrapServers, options.jdbcUrl(), options.sourceName(),
                 options.topicPrefix(), options.targetSchema(), "ferry-writer-" + options.sourceName(), options.auditBatches(), 5000));

@@ -181,14 +181,24 @@ public final class IngestService implements AutoCloseable {
         return failure.get();
     }
 
+    /**
+     * Stops abruptly, as a crash would: the engine thread is interrupted mid-batch, so records may be in Kafka
+     * whose offsets were never stored. A restart reads them again; the writer's upserts absorb the repeat.
+     */
+    public void kill() {
+        executor.shutdownNow();
+        close();
+    }
+
     @Override
     public void close() {
         try {
             if (engine != null) {
                 engine.close();
             }
-        } catch (IOException e) {
-            LOG.warn("stopping the ingest engine failed: {}", e.getMessage());
+        } catch (IOException | IllegalStateException e) {
+            // IllegalStateException: the engine already shut down, e.g. after kill() or a failure.
+            LOG.debug("stopping the ingest engine: {}", e.getMessage());
         }
         executor.shutdown();
         try {

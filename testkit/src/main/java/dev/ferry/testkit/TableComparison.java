@@ -66,7 +66,10 @@ public final class TableComparison {
             }
             String select = "SELECT " + String.join(", ", columns.stream().map(TableComparison::quote).toList());
             if (keys.isEmpty()) {
-                select = "SELECT rowid, " + select.substring("SELECT ".length());
+                // The rowid under a name no column hides, as SQLite resolves rowid, _rowid_ and oid.
+                String alias = List.of("rowid", "_rowid_", "oid").stream()
+                        .filter(a -> columns.stream().noneMatch(col -> col.equalsIgnoreCase(a))).findFirst().orElseThrow();
+                select = "SELECT " + alias + ", " + select.substring("SELECT ".length());
             }
             source = read(c, select + " FROM " + quote(table), keys.isEmpty() ? List.of(0) : keyPositions(columns, keys, 0));
         }

@@ -456,6 +456,15 @@ public final class WriterService implements Runnable, AutoCloseable {
         return failure;
     }
 
+    /** Cuts the PostgreSQL connection at once, as a crash or a database restart would; an open transaction is lost. */
+    public void abortConnection() {
+        try {
+            connection.abort(Runnable::run);
+        } catch (SQLException e) {
+            LOG.debug("abort failed: {}", e.getMessage());
+        }
+    }
+
     /** Stops the loop; {@link #close()} releases the clients once {@link #run()} returned. */
     public void stop() {
         running = false;
