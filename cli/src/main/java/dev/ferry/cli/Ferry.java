@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,11 +19,11 @@ public final class Ferry implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 
-    public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Ferry());
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Ferry()).setOut(out).setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("ferry: " + ErrorMessages.describe(e));
             return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
