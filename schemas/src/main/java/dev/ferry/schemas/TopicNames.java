@@ -38,7 +38,8 @@ public final class TopicNames {
             return name;
         }
         String cleaned = ILLEGAL_CHAR.matcher(name).replaceAll("_");
-        if (cleaned.startsWith("_")) {
+        // SQLite allows an empty table name; the part must still start as tableTopicPattern expects.
+        if (cleaned.isEmpty() || cleaned.startsWith("_")) {
             cleaned = "t" + cleaned;
         }
         if (cleaned.length() > MAX_PART) {

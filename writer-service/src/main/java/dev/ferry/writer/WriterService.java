@@ -85,6 +85,7 @@ public final class WriterService implements Runnable, AutoCloseable {
     private final AtomicLong deadLetters = new AtomicLong();
     private volatile boolean running = true;
     private volatile Throwable failure;
+    private final java.util.Set<TopicPartition> unpositioned = new java.util.HashSet<>();
     private Connection connection;
     private Map<String, TableApplier> appliers = new HashMap<>();
     private int nextApplierId;
@@ -123,13 +124,25 @@ public final class WriterService implements Runnable, AutoCloseable {
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                seekToStoredOffsets(partitions);
+                try {
+                    seekToStoredOffsets(partitions);
+                } catch (IllegalStateException e) {
+                    // Reading nothing is safe; reading from a guessed position is not. The loop reconnects, then seeks.
+                    LOG.warn("{}; pausing {} partition(s) until PostgreSQL is back", e.getMessage(), partitions.size());
+                    consumer.pause(partitions);
+                    unpositioned.addAll(partitions);
+                }
             }
         });
         LOG.info("writer for source {} started: {} -> {}", settings.sourceName(), settings.bootstrapServers(), settings.jdbcUrl());
         long backoffMs = 500;
         while (running) {
             try {
+                if (!unpositioned.isEmpty() && !reconnect()) {
+                    sleep(backoffMs);
+                    backoffMs = Math.min(backoffMs * 2, 10_000);
+                    continue;
+                }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
                 if (!records.isEmpty()) {
                     apply(records);
@@ -387,7 +400,7 @@ public final class WriterService implements Runnable, AutoCloseable {
     }
 
     private Connection openDatabase() throws SQLException {
-        Connection c = PgDatabase.connect(settings.jdbcUrl());
+        Connection c = PgDatabase.connect(settings.jdbcUrl(), "ferry-writer");
         c.setAutoCommit(false);
         MetadataStore.create(c);
         Map<String, TableApplier> loaded = new HashMap<>();
@@ -399,7 +412,8 @@ public final class WriterService implements Runnable, AutoCloseable {
         return c;
     }
 
-    private void reconnect() {
+    /** Opens a new connection and puts every assigned partition back at its stored offset; false while PostgreSQL is away. */
+    private boolean reconnect() {
         try {
             connection.close();
         } catch (SQLException ignored) {
@@ -408,9 +422,13 @@ public final class WriterService implements Runnable, AutoCloseable {
         try {
             connection = openDatabase();
             seekToStoredOffsets(consumer.assignment());
+            consumer.resume(unpositioned);
+            unpositioned.clear();
             LOG.info("reconnected to PostgreSQL; resumed from the stored offsets");
-        } catch (SQLException e) {
+            return true;
+        } catch (SQLException | IllegalStateException e) {
             LOG.warn("PostgreSQL still unreachable: {}", e.getMessage());
+            return false;
         }
     }
 

@@ -12,12 +12,17 @@ public final class PgDatabase {
     }
 
     public static Connection connect(String jdbcUrl) throws SQLException {
+        return connect(jdbcUrl, "ferry");
+    }
+
+    /** {@code applicationName} shows in pg_stat_activity, so an operator can tell ferry's sessions apart. */
+    public static Connection connect(String jdbcUrl, String applicationName) throws SQLException {
         if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw new SQLException("not a PostgreSQL JDBC URL: '" + jdbcUrl + "' (expected jdbc:postgresql://host:port/database)");
         }
         Properties props = new Properties();
         props.setProperty("connectTimeout", "10");
-        props.setProperty("ApplicationName", "ferry");
+        props.setProperty("ApplicationName", applicationName);
         try {
             return DriverManager.getConnection(jdbcUrl, props);
         } catch (SQLException e) {

@@ -89,6 +89,11 @@ public final class TableApplier {
     }
 
     private void upsertByCopy(Connection connection, List<Object[]> rows) throws SQLException {
+        if (connection.getAutoCommit()) {
+            // The staging table is ON COMMIT DELETE ROWS: in autocommit it would be empty again before the upsert from it.
+            throw new SQLException("upserting " + rows.size() + " rows into " + table.qualifiedName()
+                    + " needs the caller's transaction, but the connection is in autocommit mode");
+        }
         try (Statement st = connection.createStatement()) {
             // Created on every use: a rolled-back transaction also drops a temp table it created.
             st.execute(table.createStagingSql(stagingTable));

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
 
 /**
  * Converts a value in its SQLite storage class (Long, Double, String, ByteBuffer, null) to the Java value
@@ -12,6 +13,12 @@ import java.nio.charset.StandardCharsets;
  * any of them; a value that does not fit is refused with the reason, never silently changed.
  */
 public final class ValueConverter {
+
+    // Number syntax as SQLite and PostgreSQL read it: Java's parsers also take "1.5f", "0x1p3" and non-ASCII
+    // digits, which would turn a text into a number it is not.
+    private static final Pattern INTEGER_TEXT = Pattern.compile("[+-]?[0-9]+");
+    private static final Pattern DECIMAL_TEXT = Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+    private static final Pattern FLOAT_WORD = Pattern.compile("NaN|[+-]?Infinity");
 
     private ValueConverter() {
     }
@@ -40,11 +47,15 @@ public final class ValueConverter {
             throw refuse(column, value, "REAL value " + d + " is not a 64-bit integer");
         }
         if (value instanceof String s) {
+            String t = s.trim();
             try {
-                return Long.parseLong(s.trim());
-            } catch (NumberFormatException e) {
-                throw refuse(column, value, "TEXT value is not an integer");
+                if (INTEGER_TEXT.matcher(t).matches()) {
+                    return Long.parseLong(t);
+                }
+            } catch (NumberFormatException tooLarge) {
+                // refused below
             }
+            throw refuse(column, value, "TEXT value is not an integer");
         }
         throw refuse(column, value, "BLOB value in an integer column");
     }
@@ -57,11 +68,11 @@ public final class ValueConverter {
             return l.doubleValue();
         }
         if (value instanceof String s) {
-            try {
-                return Double.parseDouble(s.trim());
-            } catch (NumberFormatException e) {
-                throw refuse(column, value, "TEXT value is not a number");
+            String t = s.trim();
+            if (DECIMAL_TEXT.matcher(t).matches() || FLOAT_WORD.matcher(t).matches()) {
+                return Double.parseDouble(t);
             }
+            throw refuse(column, value, "TEXT value is not a number");
         }
         throw refuse(column, value, "BLOB value in a floating-point column");
     }
@@ -78,11 +89,15 @@ public final class ValueConverter {
             return BigDecimal.valueOf(d);
         }
         if (value instanceof String s) {
+            String t = s.trim();
             try {
-                return new BigDecimal(s.trim());
-            } catch (NumberFormatException e) {
-                throw refuse(column, value, "TEXT value is not a number");
+                if (DECIMAL_TEXT.matcher(t).matches()) {
+                    return new BigDecimal(t);
+                }
+            } catch (NumberFormatException exponentOutOfRange) {
+                // refused below
             }
+            throw refuse(column, value, "TEXT value is not a number");
         }
         throw refuse(column, value, "BLOB value in a numeric column");
     }
