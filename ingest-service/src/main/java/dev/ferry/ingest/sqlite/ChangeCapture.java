@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * {@code _ferry_state} table, and three {@code AFTER} triggers per table. A trigger runs inside the
  * application's own write, so it only appends (table, op, key, time); the row itself is read later.
  *
- * <p>The key is stored as SQLite's own {@code quote()} literals of the key columns joined by commas
- * (see {@link KeyLiteral}): exact for every storage class, BLOB keys included.
+ * <p>The key is stored as literals of the key columns joined by commas (see {@link KeyLiteral}): exact for
+ * every storage class, BLOB keys and text holding NUL characters included.
  */
 public final class ChangeCapture {
 
@@ -83,7 +83,7 @@ public final class ChangeCapture {
             connection.setAutoCommit(false);
             try {
                 List<String> triggers = new ArrayList<>();
-                try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '\\_ferry\\_%' ESCAPE '\\'")) {
+                try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name GLOB '_ferry_*'")) {
                     while (rs.next()) {
                         triggers.add(rs.getString(1));
                     }
@@ -170,8 +170,10 @@ public final class ChangeCapture {
         }
     }
 
+    /** quote() stops at a NUL inside text, so text goes as T'hex' of its bytes; every other class as quote() writes it. */
     private static String keyText(List<String> expressions) {
-        return String.join(" || ',' || ", expressions.stream().map(e -> "quote(" + e + ")").toList());
+        return String.join(" || ',' || ", expressions.stream()
+                .map(e -> "CASE typeof(" + e + ") WHEN 'text' THEN 'T''' || hex(" + e + ") || '''' ELSE quote(" + e + ") END").toList());
     }
 
     private static String journalMode(Statement st) throws SQLException {

@@ -1,5 +1,6 @@
 package dev.ferry.ingest.sqlite;
 
+import java.nio.charset.Charset;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,10 +23,16 @@ public final class ChangelogReader implements AutoCloseable {
     }
 
     private final Connection connection;
+    private final Charset encoding;
     private final Map<String, PreparedStatement> lookups = new HashMap<>();
 
-    public ChangelogReader(Connection connection) {
+    public ChangelogReader(Connection connection) throws SQLException {
         this.connection = connection;
+        try (var st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA encoding")) {
+            rs.next();
+            // UTF-8, UTF-16le or UTF-16be: the bytes hex() shows for text.
+            this.encoding = Charset.forName(rs.getString(1).toUpperCase(java.util.Locale.ROOT));
+        }
     }
 
     /** Up to {@code max} changelog entries after {@code afterSeq}; entries of tables not in {@code tables} are skipped. */
@@ -53,7 +60,7 @@ public final class ChangelogReader implements AutoCloseable {
             if (table == null) {
                 continue;
             }
-            List<Object> key = KeyLiteral.parse(e.key());
+            List<Object> key = KeyLiteral.parse(e.key(), encoding);
             Map<String, Object> image = currentRow(table, key);
             String op = image == null ? "d" : ("d".equals(e.op()) ? "u" : e.op());
             changes.add(new Change(e.seq(), e.ts(), table, op, key, image));

@@ -1,12 +1,16 @@
 package dev.ferry.ingest.sqlite;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Parses the key text written by the capture triggers: SQLite {@code quote()} literals joined by commas,
- * e.g. {@code 12,'it''s',X'00FF',1.5,NULL}. Values come back in their storage class:
+ * Parses the key text written by the capture triggers: literals joined by commas, e.g.
+ * {@code 12,T'6974277300',X'00FF',1.5,NULL}. Numbers, NULL and BLOBs are SQLite {@code quote()} literals;
+ * text is {@code T'<hex of its bytes>'} in the database's encoding, because quote() cuts text at a NUL.
+ * Plain quoted text ({@code 'it''s'}) is read too. Values come back in their storage class:
  * Long, Double, String, byte[] or null.
  */
 public final class KeyLiteral {
@@ -15,6 +19,11 @@ public final class KeyLiteral {
     }
 
     public static List<Object> parse(String text) {
+        return parse(text, StandardCharsets.UTF_8);
+    }
+
+    /** {@code encoding}: the database's text encoding (PRAGMA encoding), in which T'...' literals hold their bytes. */
+    public static List<Object> parse(String text, Charset encoding) {
         List<Object> values = new ArrayList<>();
         int i = 0;
         int n = text.length();
@@ -42,6 +51,10 @@ public final class KeyLiteral {
                     }
                 }
                 values.add(sb.toString());
+            } else if (c == 'T' && i + 1 < n && text.charAt(i + 1) == '\'') {
+                int q = text.indexOf('\'', i + 2);
+                values.add(new String(HexFormat.of().parseHex(text, i + 2, q), encoding));
+                end = q + 1;
             } else if ((c == 'X' || c == 'x') && i + 1 < n && text.charAt(i + 1) == '\'') {
                 int q = text.indexOf('\'', i + 2);
                 values.add(HexFormat.of().parseHex(text, i + 2, q));

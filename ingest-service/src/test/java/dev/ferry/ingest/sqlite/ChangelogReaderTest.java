@@ -166,4 +166,20 @@ class ChangelogReaderTest {
         assertTrue(changes.stream().allMatch(ch -> ch.commitTsMs() > 1_600_000_000_000L && ch.commitTsMs() <= System.currentTimeMillis() + 1000),
                 "commit time is epoch milliseconds of the write");
     }
+
+    @Test
+    void aTextKeyHoldingNulFindsItsRowAndComesBackWhole() throws SQLException {
+        String key = "before\u0000after";
+        try (Connection c = db.connect(); var ps = c.prepareStatement("INSERT INTO users VALUES (?, 'nul')")) {
+            ps.setString(1, key);
+            ps.executeUpdate();
+        }
+
+        List<ChangelogReader.Change> changes = read(0, tables);
+
+        assertEquals(1, changes.size(), changes.toString());
+        assertEquals("c", changes.get(0).op(), "the row was found by its whole key, not by the text before the NUL");
+        assertEquals(List.of(key), changes.get(0).key());
+        assertEquals(key, changes.get(0).image().get("email"));
+    }
 }
