@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.ingest.sqlite.SqlIdentifiers;
 import dev.ferry.writer.pg.PgDatabase;
 import dev.ferry.writer.pg.PgIdentifiers;
 import java.io.PrintWriter;
@@ -90,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
             report(out, pipeline, app, pg, step);
             boolean same = true;
             for (String table : new String[] {"users", "chat_sessions", "chat_messages", "usage_logs", "notion_syncs", "document_chunks"}) {
-                long s = count(app, "\"" + table + "\"");
+                long s = count(app, SqlIdentifiers.quote(table));
                 long t = count(pg, PgIdentifiers.qualified(targetSchema, table));
                 same &= s == t;
                 out.printf("  %-16s sqlite %7d  postgres %7d  %s%n", table, s, t, s == t ? "ok" : "DIFFERENT");

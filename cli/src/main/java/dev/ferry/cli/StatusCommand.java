@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SchemaReader;
+import dev.ferry.ingest.sqlite.SqlIdentifiers;
 import dev.ferry.ingest.sqlite.SqliteFile;
 import dev.ferry.ingest.sqlite.TableInfo;
 import dev.ferry.schemas.TopicNames;
@@ -26,9 +27,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Shows, per table: rows in SQLite, rows in PostgreSQL, and the writer's lag in Kafka records;",
-                "and the changelog backlog (changes not yet captured). Kafka is found through --bootstrap-servers",
-                "or the address that 'ferry up' left in --data-dir; without it the lag column reads n/a."})
+        description = {"Shows, per table: rows in SQLite, rows in PostgreSQL, the changelog backlog (changes not yet",
+                "in Kafka) and the writer's lag (records in Kafka not yet in PostgreSQL). Kafka is found through",
+                "--bootstrap-servers or the address that 'ferry up' left in --data-dir; without it the lag reads n/a."})
 final class StatusCommand implements Callable<Integer> {
 
     @Mixin
@@ -44,15 +45,19 @@ final class StatusCommand implements Callable<Integer> {
         try (Connection sqlite = SqliteFile.open(connection.sqlite); Connection pg = PgDatabase.connect(connection.postgres)) {
             List<TableInfo> tables = SchemaReader.readTables(sqlite, null);
             Map<TopicPartition, Long> lag = readLag(pg, source);
-            out.printf("%-32s %12s %12s %10s%n", "table", "sqlite rows", "pg rows", "lag");
+            boolean captured = ChangeCapture.installed(sqlite);
+            Map<String, Long> backlog = captured ? ChangeCapture.backlogByTable(sqlite) : Map.of();
+            out.printf("%-32s %12s %12s %10s %10s%n", "table", "sqlite rows", "pg rows", "backlog", "lag");
             for (TableInfo table : tables) {
                 String topic = TopicNames.tableTopic("ferry", source, table.name());
                 String lagText = lag == null ? "n/a" : Long.toString(lag.entrySet().stream()
                         .filter(e -> e.getKey().topic().equals(topic)).mapToLong(Map.Entry::getValue).sum());
-                out.printf("%-32s %12d %12s %10s%n", table.name(), count(sqlite, "\"" + table.name().replace("\"", "\"\"") + "\""),
-                        targetCount(pg, table.name()), lagText);
+                out.printf("%-32s %12d %12s %10s %10s%n", table.name(), count(sqlite, SqlIdentifiers.quote(table.name())),
+                        targetCount(pg, table.name()), captured ? backlog.getOrDefault(table.name(), 0L) : "n/a", lagText);
             }
-            out.printf("changelog backlog: %s%n", ChangeCapture.installed(sqlite) ? ChangeCapture.backlog(sqlite, -1) : "capture not installed");
+            if (!captured) {
+                out.println("change capture is not installed in " + connection.sqlite + " (run ferry up)");
+            }
         }
         return 0;
     }

@@ -126,7 +126,7 @@ class FerryCommandTest {
                     "--data-dir", dir.resolve("state").toString());
             assertEquals(0, run.exitCode(), run.err());
             String orders = run.out().lines().filter(l -> l.startsWith("orders")).findFirst().orElseThrow();
-            assertEquals(List.of("orders", "3", "3", "0"), List.of(orders.trim().split("\\s+")), run.out());
+            assertEquals(List.of("orders", "3", "3", "0", "0"), List.of(orders.trim().split("\\s+")), run.out());
         }
     }
 

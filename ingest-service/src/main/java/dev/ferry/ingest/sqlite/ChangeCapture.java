@@ -8,7 +8,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,6 +136,19 @@ public final class ChangeCapture {
                 return rs.getLong(1);
             }
         }
+    }
+
+    /** Changelog rows not yet known to be in Kafka, per table. */
+    public static Map<String, Long> backlogByTable(Connection connection) throws SQLException {
+        Map<String, Long> backlog = new HashMap<>();
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT tbl, count(*) FROM " + CHANGELOG + " WHERE seq > coalesce("
+                     + "(SELECT CAST(value AS INTEGER) FROM " + STATE + " WHERE name = 'committed_seq'), 0) GROUP BY tbl")) {
+            while (rs.next()) {
+                backlog.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return backlog;
     }
 
     public static long highWaterMark(Connection connection) throws SQLException {

@@ -1,6 +1,9 @@
 package dev.ferry.ingest.sqlite;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
@@ -21,7 +24,26 @@ final class RowReader {
         if (value instanceof byte[] bytes) {
             return ByteBuffer.wrap(bytes);
         }
+        if (value instanceof String text && text.indexOf('\uFFFD') >= 0) {
+            return textOrRawBytes(rs, column, text);
+        }
         return value;
+    }
+
+    /**
+     * The driver decodes TEXT leniently, turning invalid UTF-8 into U+FFFD. When the replacement character
+     * is not in the stored bytes themselves, the value travels as its raw bytes instead: nothing is lost,
+     * and the writer refuses it for a text column with the reason.
+     */
+    private static Object textOrRawBytes(ResultSet rs, int column, String text) throws SQLException {
+        byte[] raw = rs.getBytes(column);
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw));
+            return text;
+        } catch (CharacterCodingException e) {
+            return ByteBuffer.wrap(raw);
+        }
     }
 
     static Map<String, Object> image(ResultSet rs, TableInfo table) throws SQLException {

@@ -6,6 +6,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads every row of every captured table inside one read transaction. In WAL mode the application keeps
@@ -21,7 +23,11 @@ public final class SnapshotReader implements AutoCloseable {
     private final Connection connection;
     private final List<TableInfo> tables;
     private final long highWaterMark;
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotReader.class);
+    private static final long PROGRESS_EVERY = 100_000;
+
     private int tableIndex = -1;
+    private long tableRows;
     private Statement statement;
     private ResultSet rows;
 
@@ -42,9 +48,16 @@ public final class SnapshotReader implements AutoCloseable {
         while (true) {
             if (rows != null && rows.next()) {
                 TableInfo table = tables.get(tableIndex);
+                if (++tableRows % PROGRESS_EVERY == 0) {
+                    LOG.info("snapshot of \"{}\": {} rows read", table.name(), tableRows);
+                }
                 return new Row(table, RowReader.image(rows, table));
             }
+            if (rows != null) {
+                LOG.info("snapshot of \"{}\" done: {} rows", tables.get(tableIndex).name(), tableRows);
+            }
             closeCursor();
+            tableRows = 0;
             if (++tableIndex >= tables.size()) {
                 return null;
             }
