@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.ingest.IngestService;
 import dev.ferry.ingest.sqlite.ChangeCapture;
+import dev.ferry.ingest.sqlite.SchemaReader;
 import dev.ferry.ingest.sqlite.SqliteFile;
 import dev.ferry.writer.LagReader;
 import dev.ferry.writer.WriterService;
@@ -50,9 +51,11 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** Where replication stands. */
-    public record Progress(boolean snapshotDone, long changelogHighWater, long producedSeq, long writerLag, long backlog) {
+    public record Progress(boolean snapshotDone, long changelogHighWater, long producedSeq, long schemaVersion,
+                           long producedSchemaVersion, long writerLag, long backlog) {
+        /** Every change and every schema change made in SQLite so far is in PostgreSQL. */
         public boolean caughtUp() {
-            return snapshotDone && producedSeq >= changelogHighWater && writerLag == 0;
+            return snapshotDone && producedSeq >= changelogHighWater && producedSchemaVersion >= schemaVersion && writerLag == 0;
         }
     }
 
@@ -162,11 +165,20 @@ public final class Pipeline implements AutoCloseable {
         long highWater = ChangeCapture.installed(sqlite) ? ChangeCapture.highWaterMark(sqlite) : 0;
         long produced = ingest == null ? -1 : ingest.producedSeq();
         long backlog = ChangeCapture.installed(sqlite) ? ChangeCapture.backlog(sqlite, produced) : 0;
-        Map<TopicPartition, Long> lag = LagReader.lag(admin, pg, options.topicPrefix(), options.sourceName(),
-                "ferry-writer-" + options.sourceName());
+        Map<TopicPartition, Long> lag;
+        try {
+            lag = LagReader.lag(admin, pg, options.topicPrefix(), options.sourceName(), "ferry-writer-" + options.sourceName());
+        } catch (SQLException e) {
+            // Reconnect on the next call: the server may have restarted.
+            pg.close();
+            pg = null;
+            throw e;
+        }
         long total = lag.values().stream().mapToLong(Long::longValue).sum();
         boolean snapshotDone = ingest != null && ingest.snapshotDone();
-        return new Progress(snapshotDone, highWater, produced, total, backlog);
+        long schemaVersion = SchemaReader.schemaVersion(sqlite);
+        long producedSchemaVersion = ingest == null ? -1 : ingest.producedSchemaVersion();
+        return new Progress(snapshotDone, highWater, produced, schemaVersion, producedSchemaVersion, total, backlog);
     }
 
     /** Waits until every change made so far in SQLite is in PostgreSQL; fails fast if a service died. */

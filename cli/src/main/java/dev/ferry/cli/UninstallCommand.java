@@ -22,7 +22,7 @@ final class UninstallCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Connection c = SqliteFile.open(sqlite)) {
+        try (Connection c = SqliteFile.openForWrites(sqlite)) {
             if (!ChangeCapture.installed(c)) {
                 spec.commandLine().getOut().println("ferry is not installed in " + sqlite + ": nothing to do");
                 return 0;

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -34,21 +35,41 @@ final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Pipeline.Options options = Options.validated(connection, partitions, tables, false);
+        CountDownLatch stopRequested = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
+        // Ctrl-C: ask the main thread to stop, and hold the JVM until the pipeline closed in order.
+        Thread hook = new Thread(() -> {
+            stopRequested.countDown();
+            try {
+                stopped.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "ferry-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try (Pipeline pipeline = new Pipeline(options)) {
-            Thread hook = new Thread(stopped::countDown, "ferry-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
-            while (!stopped.await(Math.max(1, reportInterval), java.util.concurrent.TimeUnit.SECONDS)) {
+            while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
                 pipeline.checkHealthy();
-                Pipeline.Progress p = pipeline.progress();
-                LOG.info("{}: changelog backlog {}, writer lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
-                        p.backlog(), p.writerLag(), p.caughtUp() ? ", caught up" : "");
+                report(pipeline);
             }
             LOG.info("stopping");
+        } finally {
+            stopped.countDown();
         }
         return 0;
+    }
+
+    private static void report(Pipeline pipeline) {
+        try {
+            Pipeline.Progress p = pipeline.progress();
+            LOG.info("{}: changelog backlog {}, writer lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
+                    p.backlog(), p.writerLag(), p.caughtUp() ? ", caught up" : "");
+        } catch (Exception e) {
+            // Progress is only a report: the services ride out an outage on their own.
+            LOG.warn("cannot read progress: {}", ErrorMessages.describe(e));
+        }
     }
 
     /** Turns options into pipeline options, naming the option at fault when one is wrong. */

@@ -1,6 +1,7 @@
 package dev.ferry.ingest;
 
 import dev.ferry.ingest.connect.SqliteSourceConfig;
+import dev.ferry.ingest.connect.SourceOffset;
 import dev.ferry.ingest.connect.SqliteSourceConnector;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.ChangeEvent;
@@ -58,6 +59,8 @@ public final class IngestService implements AutoCloseable {
     private final AtomicLong recordsSent = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean snapshotDone;
+    private volatile boolean resnapshotting;
+    private volatile long producedSchemaVersion = -1;
     private DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>> engine;
 
     public IngestService(Settings settings) {
@@ -134,9 +137,11 @@ public final class IngestService implements AutoCloseable {
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
             committer.markProcessed(event);
             Map<String, ?> offset = event.value().sourceOffset();
-            if ("stream".equals(offset.get("phase"))) {
+            if (SourceOffset.isStream(offset)) {
                 snapshotDone = true;
-                producedSeq.accumulateAndGet(((Number) offset.get("seq")).longValue(), Math::max);
+                resnapshotting = SourceOffset.isResnapshot(offset);
+                producedSeq.accumulateAndGet(SourceOffset.seq(offset), Math::max);
+                producedSchemaVersion = SourceOffset.schemaVersion(offset);
             }
         }
         recordsSent.addAndGet(batch.size());
@@ -168,8 +173,14 @@ public final class IngestService implements AutoCloseable {
         return snapshotDone ? Math.max(producedSeq.get(), 0) : -1;
     }
 
+    /** True once the first snapshot is in Kafka and no table is being read again (after a schema change). */
     public boolean snapshotDone() {
-        return snapshotDone;
+        return snapshotDone && !resnapshotting;
+    }
+
+    /** SQLite's schema_version when the last acknowledged record was read: below the file's, a schema change is not yet in Kafka. */
+    public long producedSchemaVersion() {
+        return producedSchemaVersion;
     }
 
     public long recordsSent() {

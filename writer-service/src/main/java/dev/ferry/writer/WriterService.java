@@ -9,6 +9,7 @@ import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.schemas.avro.TableSchema;
 import dev.ferry.writer.pg.MetadataStore;
 import dev.ferry.writer.pg.PgDatabase;
+import dev.ferry.writer.pg.PgIdentifiers;
 import dev.ferry.writer.pg.TableApplier;
 import dev.ferry.writer.pg.TargetTable;
 import dev.ferry.writer.pg.ValueConversionException;
@@ -181,7 +182,11 @@ public final class WriterService implements Runnable, AutoCloseable {
                 applyOnce(records, true);
             } catch (SQLException again) {
                 rollbackQuietly();
-                throw again;
+                if (PgDatabase.isConnectionLost(again, connection)) {
+                    throw again;
+                }
+                // Not a row and not the connection: retrying cannot help, so stop and say why.
+                throw new IllegalStateException("PostgreSQL refused a batch even row by row: " + again.getMessage(), again);
             }
         }
     }
@@ -207,7 +212,7 @@ public final class WriterService implements Runnable, AutoCloseable {
                         if (rows != null) {
                             applied += rows.flush(connection, rowByRow, rejected);
                         }
-                        working.put(schema.getTable(), applySchema(schema));
+                        working.put(schema.getTable(), applySchema(schema, working.get(schema.getTable())));
                     }
                     case CHANGE -> {
                         ChangeEvent event = EventCodec.decodeChange(record.value());
@@ -236,24 +241,33 @@ public final class WriterService implements Runnable, AutoCloseable {
         consumer.commitAsync(commit, null);
     }
 
-    private TableApplier applySchema(TableSchema schema) throws SQLException {
+    private TableApplier applySchema(TableSchema schema, TableApplier previous) throws SQLException {
         TargetTable table = TargetTable.of(settings.targetSchema(), schema);
         TableApplier applier = new TableApplier(table, nextApplierId++);
         try (Statement st = connection.createStatement()) {
-            st.execute("CREATE SCHEMA IF NOT EXISTS " + dev.ferry.writer.pg.PgIdentifiers.quote(settings.targetSchema()));
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + PgIdentifiers.quote(settings.targetSchema()));
             st.execute(table.createSql());
-            for (String ddl : table.addColumnSql(TargetTable.of(settings.targetSchema(), emptyLike(schema)))) {
+            for (String ddl : table.alignSql(previous == null ? null : previous.table())) {
                 st.execute(ddl);
             }
+            applier.dropStaging(connection);
+            MetadataStore.saveSchema(connection, settings.targetSchema(), schema);
+        } catch (SQLException e) {
+            if (PgDatabase.isConnectionLost(e, connection)) {
+                throw e;
+            }
+            throw new SchemaException("cannot create or alter " + table.qualifiedName() + " for SQLite table \"" + schema.getTable()
+                    + "\": " + e.getMessage(), e);
         }
-        applier.dropStaging(connection);
-        MetadataStore.saveSchema(connection, settings.targetSchema(), schema);
         LOG.info("table {} ready ({} column(s), schema version {})", table.qualifiedName(), table.columns().size(), schema.getSchemaVersion());
         return applier;
     }
 
-    private static TableSchema emptyLike(TableSchema schema) {
-        return TableSchema.newBuilder(schema).setColumns(List.of()).setRowidKey(false).build();
+    /** A table PostgreSQL will not create or alter as asked: no row of it can be written, so the writer stops and says why. */
+    static final class SchemaException extends RuntimeException {
+        SchemaException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** The rows of one table in a poll, last event per key. */

@@ -21,11 +21,6 @@ import org.apache.kafka.connect.source.SourceRecord;
 /** Builds the Kafka Connect records of ferry's events: Avro single-object bytes for key and value. */
 final class EventRecords {
 
-    static final String PHASE = "phase";
-    static final String SEQ = "seq";
-    static final String SNAPSHOT = "snapshot";
-    static final String STREAM = "stream";
-
     private final String prefix;
     private final String source;
     private final int partitions;
@@ -41,14 +36,6 @@ final class EventRecords {
 
     Map<String, Object> sourcePartition() {
         return sourcePartition;
-    }
-
-    static Map<String, Object> snapshotOffset() {
-        return Map.of(PHASE, SNAPSHOT);
-    }
-
-    static Map<String, Object> streamOffset(long seq) {
-        return Map.of(PHASE, STREAM, SEQ, seq);
     }
 
     String topic(TableInfo table) {

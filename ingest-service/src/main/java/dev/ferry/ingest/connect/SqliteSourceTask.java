@@ -12,9 +12,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -24,28 +25,43 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Captures one SQLite file: a consistent snapshot first, then the changelog from the snapshot's mark.
- * The source offset is {@code {phase: snapshot}} while snapshotting and {@code {phase: stream, seq: N}} after,
- * so an interrupted snapshot starts again (the writer's upserts make that harmless) and streaming resumes
- * after the last changelog entry whose records were committed.
+ *
+ * <p>Source offsets: {@code {phase: snapshot}} during the first snapshot, so an interrupted snapshot starts again
+ * (the writer's upserts make that harmless); then {@code {phase: stream, seq: N}}, so streaming resumes after the
+ * last changelog entry whose records were committed. Every offset names the changelog it belongs to
+ * ({@code capture}); an offset of another changelog (ferry was uninstalled and installed again) means a new snapshot.
+ *
+ * <p>Tables whose triggers were missing when ferry (re)started or when the schema changed — new tables, tables
+ * rebuilt by a migration, tables whose columns changed — are snapshotted again while streaming waits, with
+ * {@code resnapshot} in the offset until they are done, so a crash in the middle repeats them.
  */
 public final class SqliteSourceTask extends SourceTask {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteSourceTask.class);
 
-    private SqliteSourceConfig config;
     private EventRecords records;
     private Path path;
     private Pattern include;
     private Connection readConnection;
     private Connection commitConnection;
     private ChangelogReader changelog;
-    private SnapshotReader snapshot;
     private Map<String, TableInfo> tables = new LinkedHashMap<>();
+    private Map<String, String> shapes = Map.of();
+    private String captureId;
     private long schemaVersion;
     private long lastSeq;
     private int batchSize;
     private long pollIntervalMs;
     private long lastCommittedSeq = -1;
+
+    /** Schema events not yet returned by poll: sent before any row of their table. */
+    private final List<SourceRecord> pendingSchemas = new ArrayList<>();
+    /** The snapshot being read, if any. */
+    private SnapshotReader snapshot;
+    /** True for the first snapshot (offset phase snapshot); false for tables snapshotted again while streaming. */
+    private boolean initialSnapshot;
+    private Set<String> snapshotTables = Set.of();
+    private long snapshotRows;
 
     @Override
     public String version() {
@@ -54,7 +70,7 @@ public final class SqliteSourceTask extends SourceTask {
 
     @Override
     public void start(Map<String, String> props) {
-        config = new SqliteSourceConfig(props);
+        SqliteSourceConfig config = new SqliteSourceConfig(props);
         path = Path.of(config.getString(SqliteSourceConfig.SQLITE_PATH));
         include = config.tablesInclude();
         batchSize = config.getInt(SqliteSourceConfig.BATCH_SIZE);
@@ -63,31 +79,60 @@ public final class SqliteSourceTask extends SourceTask {
                 config.getString(SqliteSourceConfig.SOURCE_NAME), config.getInt(SqliteSourceConfig.TOPIC_PARTITIONS));
         try {
             readConnection = SqliteFile.open(path);
-            commitConnection = SqliteFile.open(path);
-            refreshTables(true);
+            commitConnection = SqliteFile.openForWrites(path);
             changelog = new ChangelogReader(readConnection);
-            Map<String, Object> offset = context.offsetStorageReader().offset(records.sourcePartition());
-            if (offset != null && EventRecords.STREAM.equals(offset.get(EventRecords.PHASE))) {
-                lastSeq = ((Number) offset.get(EventRecords.SEQ)).longValue();
-                LOG.info("resuming the changelog of {} after seq {}", path, lastSeq);
+            ChangeCapture.Installation installation = refreshCapture();
+            captureId = installation.captureId();
+            SourceOffset offset = SourceOffset.fromMap(context.offsetStorageReader().offset(records.sourcePartition()));
+            if (offset != null && offset.streaming() && captureId.equals(offset.captureId())) {
+                lastSeq = offset.seq();
+                // Whatever changed while ferry was stopped: every table's shape again (idempotent for the writer),
+                // and a new read of the tables that are new, were rebuilt, changed shape, or were being read when it stopped.
+                Set<String> again = new LinkedHashSet<>(installation.newlyCaptured());
+                again.addAll(offset.resnapshot());
+                tables.values().stream().filter(t -> !t.shapeDigest().equals(offset.shapes().get(t.name())))
+                        .forEach(t -> again.add(t.name()));
+                again.retainAll(tables.keySet());
+                LOG.info("resuming the changelog of {} after seq {}{}", path, lastSeq, again.isEmpty() ? "" : "; reading " + again + " again");
+                if (!again.isEmpty()) {
+                    startSnapshot(again, false);
+                }
+                tables.values().forEach(t -> pendingSchemas.addAll(records.schema(t, snapshot != null ? snapshotProgressOffset() : streamOffset())));
             } else {
-                snapshot = new SnapshotReader(readConnection, List.copyOf(tables.values()));
-                lastSeq = snapshot.highWaterMark();
-                LOG.info("snapshot of {} table(s) of {} started at changelog mark {}{}", tables.size(), path, lastSeq,
-                        offset == null ? "" : " (the previous snapshot did not finish: starting it again)");
+                if (offset != null) {
+                    LOG.info("{}: starting a new snapshot ({})", path, offset.streaming()
+                            ? "the changelog was created anew since the last run" : "the previous snapshot did not finish");
+                }
+                startSnapshot(tables.keySet(), true);
+                tables.values().forEach(t -> pendingSchemas.addAll(records.schema(t, snapshotProgressOffset())));
             }
         } catch (SQLException e) {
             throw new ConnectException("cannot start capturing " + path + ": " + e.getMessage(), e);
         }
     }
 
+    private void startSnapshot(Set<String> names, boolean initial) throws SQLException {
+        List<TableInfo> selected = tables.values().stream().filter(t -> names.contains(t.name())).toList();
+        snapshot = new SnapshotReader(readConnection, selected);
+        initialSnapshot = initial;
+        snapshotTables = new LinkedHashSet<>(names);
+        snapshotRows = 0;
+        if (initial) {
+            lastSeq = snapshot.highWaterMark();
+            LOG.info("snapshot of {} table(s) of {} started at changelog mark {}", selected.size(), path, lastSeq);
+        }
+    }
+
     @Override
     public List<SourceRecord> poll() throws InterruptedException {
         try {
+            List<SourceRecord> out = new ArrayList<>(pendingSchemas);
+            pendingSchemas.clear();
             if (snapshot != null) {
-                return pollSnapshot();
+                pollSnapshot(out);
+                return out;
             }
-            List<SourceRecord> out = pollChangelog();
+            pollChangelog(out);
             if (out.isEmpty()) {
                 Thread.sleep(pollIntervalMs);
                 return null;
@@ -98,15 +143,23 @@ public final class SqliteSourceTask extends SourceTask {
         }
     }
 
-    private List<SourceRecord> pollSnapshot() throws SQLException {
-        List<SourceRecord> out = new ArrayList<>(batchSize + 16);
-        if (snapshotRows == 0 && !schemasSent) {
-            for (TableInfo table : tables.values()) {
-                out.addAll(records.schema(table, EventRecords.snapshotOffset()));
-            }
-            schemasSent = true;
-        }
+    private Map<String, Object> streamOffset() {
+        return streamOffset(lastSeq);
+    }
+
+    private Map<String, Object> streamOffset(long seq) {
+        return new SourceOffset(SourceOffset.STREAM, seq, captureId, schemaVersion, shapes, Set.of()).toMap();
+    }
+
+    private Map<String, Object> snapshotProgressOffset() {
+        return initialSnapshot
+                ? new SourceOffset(SourceOffset.SNAPSHOT, lastSeq, captureId, schemaVersion, shapes, Set.of()).toMap()
+                : new SourceOffset(SourceOffset.STREAM, lastSeq, captureId, schemaVersion, shapes, snapshotTables).toMap();
+    }
+
+    private void pollSnapshot(List<SourceRecord> out) throws SQLException {
         long now = System.currentTimeMillis();
+        Map<String, Object> offset = snapshotProgressOffset();
         boolean done = false;
         while (out.size() < batchSize) {
             SnapshotReader.Row row = snapshot.next();
@@ -115,101 +168,98 @@ public final class SqliteSourceTask extends SourceTask {
                 break;
             }
             out.addAll(records.change(row.table(), Op.r, EventRecords.keyOf(row.table(), row.image()), row.image(),
-                    snapshot.highWaterMark(), true, now, EventRecords.snapshotOffset()));
+                    lastSeq, true, now, offset));
             snapshotRows++;
         }
-        if (done) {
-            // The last record carries the stream offset, so that a restart after it streams instead of snapshotting.
-            long mark = snapshot.highWaterMark();
-            snapshot.close();
-            snapshot = null;
-            LOG.info("snapshot done: {} row(s); streaming the changelog after seq {}", snapshotRows, mark);
-            if (out.isEmpty() && !tables.isEmpty()) {
-                out.addAll(records.schema(tables.values().iterator().next(), EventRecords.snapshotOffset()));
-            }
-            if (!out.isEmpty()) {
-                SourceRecord last = out.remove(out.size() - 1);
-                out.add(new SourceRecord(last.sourcePartition(), EventRecords.streamOffset(mark), last.topic(),
-                        last.kafkaPartition(), last.keySchema(), last.key(), last.valueSchema(), last.value(), last.timestamp()));
-            }
+        if (!done) {
+            return;
         }
-        return out;
+        snapshot.close();
+        snapshot = null;
+        LOG.info("snapshot of {} done: {} row(s); streaming the changelog after seq {}", snapshotTables, snapshotRows, lastSeq);
+        if (out.isEmpty()) {
+            // Every table was empty: a schema event carries the offset that ends the snapshot.
+            tables.values().stream().filter(t -> snapshotTables.contains(t.name())).findFirst()
+                    .ifPresent(t -> out.addAll(records.schema(t, offset)));
+        }
+        if (!out.isEmpty()) {
+            // The last record carries the stream offset: a restart after it streams instead of snapshotting again.
+            SourceRecord last = out.remove(out.size() - 1);
+            out.add(new SourceRecord(last.sourcePartition(), streamOffset(), last.topic(), last.kafkaPartition(),
+                    last.keySchema(), last.key(), last.valueSchema(), last.value(), last.timestamp()));
+        }
     }
 
-    private int snapshotRows;
-    private boolean schemasSent;
-
-    private List<SourceRecord> pollChangelog() throws SQLException {
-        List<SourceRecord> out = new ArrayList<>();
-        if (SchemaReader.schemaVersion(readConnection) != schemaVersion) {
-            out.addAll(onSchemaChange());
+    private void pollChangelog(List<SourceRecord> out) throws SQLException {
+        // One read transaction: the schema version checked is the schema the row lookups see.
+        readConnection.setAutoCommit(false);
+        try {
+            if (SchemaReader.schemaVersion(readConnection) == schemaVersion) {
+                ChangelogReader.Batch batch = changelog.read(lastSeq, batchSize, tables);
+                for (ChangelogReader.Change change : batch.changes()) {
+                    out.addAll(records.change(change.table(), Op.valueOf(change.op()), change.key(), change.image(), change.seq(), false,
+                            change.commitTsMs(), streamOffset(change.seq())));
+                }
+                lastSeq = batch.lastSeq();
+                return;
+            }
+        } finally {
+            readConnection.commit();
+            readConnection.setAutoCommit(true);
         }
-        for (ChangelogReader.Change change : changelog.read(lastSeq, batchSize, tables)) {
-            Op op = Op.valueOf(change.op());
-            out.addAll(records.change(change.table(), op, change.key(), change.image(), change.seq(), false,
-                    change.commitTsMs(), EventRecords.streamOffset(change.seq())));
-            lastSeq = change.seq();
-        }
-        return out;
+        onSchemaChange(out);
     }
 
-    /** Re-reads the tables after a schema change: changed tables get a new schema event, new tables are captured. */
-    private List<SourceRecord> onSchemaChange() throws SQLException {
-        Map<String, TableInfo> before = tables;
-        refreshTables(false);
+    /**
+     * The schema changed: triggers are made to match the tables again, and every table's schema event is sent
+     * (they are idempotent for the writer, and they tell that the new schema version reached Kafka). Tables that
+     * are new, were rebuilt or changed columns are read again: an added column with a default has a value in
+     * every existing row, which only a fresh read carries over.
+     */
+    private void onSchemaChange(List<SourceRecord> out) throws SQLException {
+        Map<String, String> before = shapes;
+        ChangeCapture.Installation installation = refreshCapture();
         changelog.forgetTables();
-        List<SourceRecord> out = new ArrayList<>();
-        List<TableInfo> added = new ArrayList<>();
-        for (TableInfo table : tables.values()) {
-            TableInfo old = before.get(table.name());
-            if (old == null) {
-                added.add(table);
-            } else if (!Objects.equals(old.columns(), table.columns())) {
-                LOG.info("table \"{}\" changed shape; sending its new schema", table.name());
-                out.addAll(records.schema(table, EventRecords.streamOffset(lastSeq)));
-            }
+        Set<String> again = new LinkedHashSet<>(installation.newlyCaptured());
+        tables.values().stream().filter(t -> !t.shapeDigest().equals(before.get(t.name()))).forEach(t -> again.add(t.name()));
+        if (!again.isEmpty()) {
+            LOG.info("tables {} are new or changed shape: reading them again", again);
+            startSnapshot(again, false);
         }
-        if (!added.isEmpty()) {
-            ChangeCapture.install(commitConnection, added);
-            schemaVersion = SchemaReader.schemaVersion(readConnection);
-            // Rows written before the triggers existed are only in the table: read them all once.
-            try (SnapshotReader tableSnapshot = new SnapshotReader(readConnection, added)) {
-                for (TableInfo table : added) {
-                    LOG.info("new table \"{}\": capturing it", table.name());
-                    out.addAll(records.schema(table, EventRecords.streamOffset(lastSeq)));
-                }
-                long now = System.currentTimeMillis();
-                SnapshotReader.Row row;
-                while ((row = tableSnapshot.next()) != null) {
-                    out.addAll(records.change(row.table(), Op.r, EventRecords.keyOf(row.table(), row.image()), row.image(), lastSeq, true, now,
-                            EventRecords.streamOffset(lastSeq)));
-                }
-            }
+        Map<String, Object> offset = snapshot != null ? snapshotProgressOffset() : streamOffset();
+        tables.values().forEach(t -> out.addAll(records.schema(t, offset)));
+        if (snapshot != null) {
+            pollSnapshot(out);
         }
-        return out;
     }
 
-    private void refreshTables(boolean install) throws SQLException {
+    /** Reads the tables and makes the triggers match them; the schema version is read after, as installing changes it. */
+    private ChangeCapture.Installation refreshCapture() throws SQLException {
         List<TableInfo> read = SchemaReader.readTables(readConnection, include);
-        if (install) {
-            ChangeCapture.install(commitConnection, read);
-            // Installing triggers bumps the schema version: read the tables again so their version is current.
+        ChangeCapture.Installation installation = ChangeCapture.install(commitConnection, read);
+        if (!installation.newlyCaptured().isEmpty()) {
             read = SchemaReader.readTables(readConnection, include);
         }
         Map<String, TableInfo> byName = new LinkedHashMap<>();
-        read.forEach(t -> byName.put(t.name(), t));
+        Map<String, String> digests = new LinkedHashMap<>();
+        read.forEach(t -> {
+            byName.put(t.name(), t);
+            digests.put(t.name(), t.shapeDigest());
+        });
         tables = byName;
+        shapes = digests;
         schemaVersion = SchemaReader.schemaVersion(readConnection);
+        return installation;
     }
 
     /** Called after the engine stored the offsets: changelog rows up to the committed seq can go. */
     @Override
     public void commit() {
-        Map<String, Object> offset = context.offsetStorageReader().offset(records.sourcePartition());
-        if (offset == null || !EventRecords.STREAM.equals(offset.get(EventRecords.PHASE))) {
+        SourceOffset offset = SourceOffset.fromMap(context.offsetStorageReader().offset(records.sourcePartition()));
+        if (offset == null || !offset.streaming() || !captureId.equals(offset.captureId())) {
             return;
         }
-        long seq = ((Number) offset.get(EventRecords.SEQ)).longValue();
+        long seq = offset.seq();
         if (seq == lastCommittedSeq) {
             return;
         }

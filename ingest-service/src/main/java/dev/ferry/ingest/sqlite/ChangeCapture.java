@@ -9,8 +9,13 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +38,25 @@ public final class ChangeCapture {
     private ChangeCapture() {
     }
 
-    /** Creates the changelog and (re)creates the triggers of {@code tables}; idempotent. Switches the file to WAL. */
-    public static void install(Connection connection, List<TableInfo> tables) throws SQLException {
+    /**
+     * What an install found and did.
+     *
+     * @param captureId      identity of this changelog, made when it was created: offsets of an older changelog
+     *                       (one removed by uninstall) must not be applied to it
+     * @param newlyCaptured  tables whose triggers were missing or different (new, rebuilt, or first install):
+     *                       their rows written before now are only in the table, so they need a snapshot
+     */
+    public record Installation(String captureId, Set<String> newlyCaptured) {
+    }
+
+    /**
+     * Creates the changelog if needed and makes the triggers match {@code tables} exactly: missing or outdated
+     * triggers are (re)created, ferry's triggers on tables not listed are dropped, correct ones are left alone
+     * (so a no-op install does not change the schema). Switches the file to WAL. Idempotent.
+     */
+    public static Installation install(Connection connection, List<TableInfo> tables) throws SQLException {
+        Set<String> newlyCaptured = new LinkedHashSet<>();
+        String captureId;
         try (Statement st = connection.createStatement()) {
             String mode = journalMode(st);
             if (!"wal".equalsIgnoreCase(mode)) {
@@ -52,14 +74,36 @@ public final class ChangeCapture {
                 st.execute("CREATE TABLE IF NOT EXISTS " + STATE + " (name TEXT PRIMARY KEY, value TEXT)");
                 // Remember the journal mode the application had, so that uninstall can put it back.
                 st.execute("INSERT OR IGNORE INTO " + STATE + " VALUES ('journal_mode', " + literal(mode) + ")");
+                st.execute("INSERT OR IGNORE INTO " + STATE + " VALUES ('capture_id', " + literal(UUID.randomUUID().toString()) + ")");
                 // seq is a rowid alias: consumed rows are deleted, but the newest is always kept so that seq never goes back.
                 st.execute("CREATE TABLE IF NOT EXISTS " + CHANGELOG
                         + " (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL)");
-                for (TableInfo table : tables) {
-                    dropTriggers(st, table.name());
-                    for (String ddl : triggerDdl(table)) {
-                        st.execute(ddl);
+                Map<String, String> existing = new HashMap<>();
+                try (ResultSet rs = st.executeQuery("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name GLOB '_ferry_*'")) {
+                    while (rs.next()) {
+                        existing.put(rs.getString(1), rs.getString(2));
                     }
+                }
+                Set<String> wanted = new HashSet<>();
+                for (TableInfo table : tables) {
+                    Map<String, String> ddl = triggerDdl(table);
+                    wanted.addAll(ddl.keySet());
+                    if (!ddl.entrySet().stream().allMatch(e -> e.getValue().equals(existing.get(e.getKey())))) {
+                        dropTriggers(st, table.name());
+                        for (String sql : ddl.values()) {
+                            st.execute(sql);
+                        }
+                        newlyCaptured.add(table.name());
+                    }
+                }
+                for (String stale : existing.keySet()) {
+                    if (!wanted.contains(stale)) {
+                        st.execute("DROP TRIGGER IF EXISTS " + quote(stale));
+                    }
+                }
+                try (ResultSet rs = st.executeQuery("SELECT value FROM " + STATE + " WHERE name = 'capture_id'")) {
+                    rs.next();
+                    captureId = rs.getString(1);
                 }
                 connection.commit();
             } catch (SQLException e) {
@@ -69,7 +113,10 @@ public final class ChangeCapture {
                 connection.setAutoCommit(autoCommit);
             }
         }
-        LOG.info("change capture installed on {} table(s)", tables.size());
+        if (!newlyCaptured.isEmpty()) {
+            LOG.info("change capture installed on {} table(s): {}", newlyCaptured.size(), newlyCaptured);
+        }
+        return new Installation(captureId, newlyCaptured);
     }
 
     /** Removes every trace of ferry: triggers, changelog, state; restores the journal mode the file had. */
@@ -117,12 +164,20 @@ public final class ChangeCapture {
 
     /** Records that every changelog row up to {@code seq} reached Kafka, and deletes those rows but the newest. */
     public static void markCommitted(Connection connection, long seq) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
         try (var del = connection.prepareStatement("DELETE FROM " + CHANGELOG + " WHERE seq < ?");
              var state = connection.prepareStatement("INSERT OR REPLACE INTO " + STATE + " VALUES ('committed_seq', ?)")) {
             del.setLong(1, seq);
             del.executeUpdate();
             state.setString(1, Long.toString(seq));
             state.executeUpdate();
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
         }
     }
 
@@ -158,21 +213,23 @@ public final class ChangeCapture {
         }
     }
 
-    static List<String> triggerDdl(TableInfo table) {
+    /** Trigger name → CREATE TRIGGER statement, for the three triggers of a table. */
+    static Map<String, String> triggerDdl(TableInfo table) {
         String tbl = literal(table.name());
         String on = " ON " + quote(table.name()) + " BEGIN ";
         String newKey = keyText(table.keyExpressions("NEW."));
         String oldKey = keyText(table.keyExpressions("OLD."));
         String insert = "INSERT INTO " + CHANGELOG + " (tbl, op, key, ts) ";
-        return List.of(
-                "CREATE TRIGGER " + quote(triggerName(table.name(), "ai")) + " AFTER INSERT" + on
-                        + insert + "VALUES (" + tbl + ", 'c', " + newKey + ", " + NOW_MS + "); END",
-                // A key change is a delete of the old key and an upsert of the new one.
-                "CREATE TRIGGER " + quote(triggerName(table.name(), "au")) + " AFTER UPDATE" + on
-                        + insert + "SELECT " + tbl + ", 'd', " + oldKey + ", " + NOW_MS + " WHERE " + oldKey + " IS NOT " + newKey + "; "
-                        + insert + "VALUES (" + tbl + ", 'u', " + newKey + ", " + NOW_MS + "); END",
-                "CREATE TRIGGER " + quote(triggerName(table.name(), "ad")) + " AFTER DELETE" + on
-                        + insert + "VALUES (" + tbl + ", 'd', " + oldKey + ", " + NOW_MS + "); END");
+        Map<String, String> ddl = new LinkedHashMap<>();
+        ddl.put(triggerName(table.name(), "ai"), "CREATE TRIGGER " + quote(triggerName(table.name(), "ai")) + " AFTER INSERT" + on
+                + insert + "VALUES (" + tbl + ", 'c', " + newKey + ", " + NOW_MS + "); END");
+        // A key change is a delete of the old key and an upsert of the new one.
+        ddl.put(triggerName(table.name(), "au"), "CREATE TRIGGER " + quote(triggerName(table.name(), "au")) + " AFTER UPDATE" + on
+                + insert + "SELECT " + tbl + ", 'd', " + oldKey + ", " + NOW_MS + " WHERE " + oldKey + " IS NOT " + newKey + "; "
+                + insert + "VALUES (" + tbl + ", 'u', " + newKey + ", " + NOW_MS + "); END");
+        ddl.put(triggerName(table.name(), "ad"), "CREATE TRIGGER " + quote(triggerName(table.name(), "ad")) + " AFTER DELETE" + on
+                + insert + "VALUES (" + tbl + ", 'd', " + oldKey + ", " + NOW_MS + "); END");
+        return ddl;
     }
 
     static String triggerName(String table, String kind) {

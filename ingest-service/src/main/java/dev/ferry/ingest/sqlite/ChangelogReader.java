@@ -22,6 +22,10 @@ public final class ChangelogReader implements AutoCloseable {
     public record Change(long seq, long commitTsMs, TableInfo table, String op, List<Object> key, Map<String, Object> image) {
     }
 
+    /** The changes of one read, and the last seq read: entries of tables not captured are passed over, not re-read forever. */
+    public record Batch(List<Change> changes, long lastSeq) {
+    }
+
     private final Connection connection;
     private final Charset encoding;
     private final Map<String, PreparedStatement> lookups = new HashMap<>();
@@ -36,10 +40,11 @@ public final class ChangelogReader implements AutoCloseable {
     }
 
     /** Up to {@code max} changelog entries after {@code afterSeq}; entries of tables not in {@code tables} are skipped. */
-    public List<Change> read(long afterSeq, int max, Map<String, TableInfo> tables) throws SQLException {
+    public Batch read(long afterSeq, int max, Map<String, TableInfo> tables) throws SQLException {
         record Entry(long seq, String table, String op, String key, long ts) {
         }
         Map<String, Entry> latest = new LinkedHashMap<>();
+        long lastSeq = afterSeq;
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT seq, tbl, op, key, ts FROM " + ChangeCapture.CHANGELOG + " WHERE seq > ? ORDER BY seq LIMIT ?")) {
             ps.setLong(1, afterSeq);
@@ -47,6 +52,7 @@ public final class ChangelogReader implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Entry e = new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5));
+                    lastSeq = e.seq();
                     // Remove first so that the entry moves to its latest position in seq order.
                     String id = e.table() + '\u0000' + e.key();
                     latest.remove(id);
@@ -65,7 +71,7 @@ public final class ChangelogReader implements AutoCloseable {
             String op = image == null ? "d" : ("d".equals(e.op()) ? "u" : e.op());
             changes.add(new Change(e.seq(), e.ts(), table, op, key, image));
         }
-        return changes;
+        return new Batch(changes, lastSeq);
     }
 
     /** Drops cached statements, e.g. after a schema change. */

@@ -44,4 +44,17 @@ public final class SqliteFile {
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         return config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
     }
+
+    /**
+     * A connection for ferry's own writes. Its transactions begin IMMEDIATE: a deferred one that reads first and
+     * writes later fails at once with SQLITE_BUSY in WAL mode when the application committed in between, without
+     * waiting for the busy timeout.
+     */
+    public static Connection openForWrites(Path path) throws SQLException {
+        check(path);
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout(BUSY_TIMEOUT_MS);
+        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        return config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+    }
 }

@@ -16,6 +16,13 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
     public record ColumnInfo(String name, String declaredType, boolean notNull, String defaultValue, int pkPosition) {
     }
 
+    /** A short digest of the table's shape (columns, key, rowid use): equal digests, same shape. */
+    public String shapeDigest() {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update((columns + "|" + withoutRowid + "|" + rowidAlias).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Long.toHexString(crc.getValue());
+    }
+
     public boolean keyedByRowid() {
         return rowidAlias != null;
     }

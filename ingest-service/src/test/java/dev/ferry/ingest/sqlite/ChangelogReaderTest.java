@@ -37,7 +37,7 @@ class ChangelogReaderTest {
 
     private List<ChangelogReader.Change> read(long afterSeq, Map<String, TableInfo> captured) throws SQLException {
         try (Connection c = SqliteFile.open(db.path()); ChangelogReader reader = new ChangelogReader(c)) {
-            return reader.read(afterSeq, 1000, captured);
+            return reader.read(afterSeq, 1000, captured).changes();
         }
     }
 
@@ -158,7 +158,7 @@ class ChangelogReaderTest {
 
         List<ChangelogReader.Change> changes;
         try (Connection c = SqliteFile.open(db.path()); ChangelogReader reader = new ChangelogReader(c)) {
-            changes = reader.read(1, 2, tables);
+            changes = reader.read(1, 2, tables).changes();
         }
 
         assertEquals(List.of(2L, 3L), changes.stream().map(ChangelogReader.Change::seq).toList());

@@ -92,12 +92,21 @@ public final class TargetTable {
         return sql.toString();
     }
 
-    /** Columns added since {@code previous}: SQLite can add columns (ALTER TABLE ADD COLUMN) while the app runs. */
-    public List<String> addColumnSql(TargetTable previous) {
+    /**
+     * DDL that brings an existing target table to this shape without losing data: every column is added if
+     * missing (SQLite can add columns while the app runs); a column the source no longer has (dropped or renamed)
+     * is kept with its data but loses NOT NULL, so that rows without it can still be written.
+     */
+    public List<String> alignSql(TargetTable previous) {
         List<String> ddl = new ArrayList<>();
         for (TargetColumn c : columns) {
-            if (previous.indexOf(c.name()) < 0) {
-                ddl.add("ALTER TABLE " + qualifiedName() + " ADD COLUMN IF NOT EXISTS " + quote(c.name()) + ' ' + c.type().sql());
+            ddl.add("ALTER TABLE " + qualifiedName() + " ADD COLUMN IF NOT EXISTS " + quote(c.name()) + ' ' + c.type().sql());
+        }
+        if (previous != null) {
+            for (TargetColumn c : previous.columns) {
+                if (indexOf(c.name()) < 0 && c.notNull() && !previous.keyColumns.contains(c.name())) {
+                    ddl.add("ALTER TABLE " + qualifiedName() + " ALTER COLUMN " + quote(c.name()) + " DROP NOT NULL");
+                }
             }
         }
         return ddl;
