@@ -68,9 +68,7 @@ public final class ChangeCapture {
                     }
                 }
             }
-            boolean autoCommit = connection.getAutoCommit();
-            connection.setAutoCommit(false);
-            try {
+            captureId = inTransaction(connection, () -> {
                 st.execute("CREATE TABLE IF NOT EXISTS " + STATE + " (name TEXT PRIMARY KEY, value TEXT)");
                 // Remember the journal mode the application had, so that uninstall can put it back.
                 st.execute("INSERT OR IGNORE INTO " + STATE + " VALUES ('journal_mode', " + literal(mode) + ")");
@@ -103,15 +101,9 @@ public final class ChangeCapture {
                 }
                 try (ResultSet rs = st.executeQuery("SELECT value FROM " + STATE + " WHERE name = 'capture_id'")) {
                     rs.next();
-                    captureId = rs.getString(1);
+                    return rs.getString(1);
                 }
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(autoCommit);
-            }
+            });
         }
         if (!newlyCaptured.isEmpty()) {
             LOG.info("change capture installed on {} table(s): {}", newlyCaptured.size(), newlyCaptured);
@@ -128,9 +120,7 @@ public final class ChangeCapture {
                     originalMode = rs.next() ? rs.getString(1) : null;
                 }
             }
-            boolean autoCommit = connection.getAutoCommit();
-            connection.setAutoCommit(false);
-            try {
+            inTransaction(connection, () -> {
                 List<String> triggers = new ArrayList<>();
                 try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name GLOB '_ferry_*'")) {
                     while (rs.next()) {
@@ -142,13 +132,8 @@ public final class ChangeCapture {
                 }
                 st.execute("DROP TABLE IF EXISTS " + CHANGELOG);
                 st.execute("DROP TABLE IF EXISTS " + STATE);
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(autoCommit);
-            }
+                return null;
+            });
             if (originalMode != null && !"wal".equalsIgnoreCase(originalMode)) {
                 st.execute("PRAGMA journal_mode=" + originalMode);
             }
@@ -164,16 +149,32 @@ public final class ChangeCapture {
 
     /** Records that every changelog row up to {@code seq} reached Kafka, and deletes those rows but the newest. */
     public static void markCommitted(Connection connection, long seq) throws SQLException {
+        inTransaction(connection, () -> {
+            try (var del = connection.prepareStatement("DELETE FROM " + CHANGELOG + " WHERE seq < ?");
+                 var state = connection.prepareStatement("INSERT OR REPLACE INTO " + STATE + " VALUES ('committed_seq', ?)")) {
+                del.setLong(1, seq);
+                del.executeUpdate();
+                state.setString(1, Long.toString(seq));
+                state.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
+    private static <T> T inTransaction(Connection connection, SqlWork<T> work) throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
-        try (var del = connection.prepareStatement("DELETE FROM " + CHANGELOG + " WHERE seq < ?");
-             var state = connection.prepareStatement("INSERT OR REPLACE INTO " + STATE + " VALUES ('committed_seq', ?)")) {
-            del.setLong(1, seq);
-            del.executeUpdate();
-            state.setString(1, Long.toString(seq));
-            state.executeUpdate();
+        try {
+            T result = work.run();
             connection.commit();
-        } catch (SQLException e) {
+            return result;
+        } catch (SQLException | RuntimeException e) {
             connection.rollback();
             throw e;
         } finally {
