@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.broker.EmbeddedKafkaBroker;
+import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.avro.ChangeEvent;
+import dev.ferry.schemas.avro.KeyColumn;
+import dev.ferry.schemas.avro.Op;
+import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.testkit.AppWriter;
 import dev.ferry.testkit.PostgresTestDatabase;
 import dev.ferry.testkit.SqliteTestDatabase;
@@ -20,7 +25,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -144,7 +160,57 @@ class ReplicationTest {
             assertTrue(done.changelogHighWater() - before >= changedRows.get(),
                     "every changed row is in the changelog: " + (done.changelogHighWater() - before) + " entries for " + changedRows + " rows");
             TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "stream");
+            // Once their offsets are stored, consumed entries leave the changelog; the newest stays so that seq never goes back.
+            await().atMost(Duration.ofSeconds(30)).until(() -> changelogRows(db) == 1);
         }
+    }
+
+    private static long changelogRows(SqliteTestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM _ferry_changelog")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void topicsAreCompactedAndADeleteIsFollowedByATombstone() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "tomb.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
+                "INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+        try (Pipeline pipeline = new Pipeline(options(db, "tomb", false))) {
+            pipeline.start();
+            pipeline.awaitCaughtUp(Duration.ofMinutes(2));
+            db.execute("DELETE FROM t WHERE id = 2");
+            pipeline.awaitCaughtUp(Duration.ofMinutes(2));
+        }
+        String topic = dev.ferry.schemas.TopicNames.tableTopic("ferry", "tomb", "t");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            String policy = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource)
+                    .get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+            assertEquals(TopicConfig.CLEANUP_POLICY_COMPACT, policy);
+        }
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            while (consumer.position(tp) < end) {
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+        }
+        byte[] keyOfTwo = EventCodec.encodeKey(new RowKey(List.of(new KeyColumn("id", 2L))));
+        List<ConsumerRecord<byte[], byte[]>> ofTwo = records.stream().filter(r -> java.util.Arrays.equals(r.key(), keyOfTwo)).toList();
+        assertEquals(3, ofTwo.size(), "snapshot read, delete event, tombstone");
+        assertEquals(Op.r, EventCodec.decodeChange(ofTwo.get(0).value()).getOp());
+        ChangeEvent delete = EventCodec.decodeChange(ofTwo.get(1).value());
+        assertEquals(Op.d, delete.getOp());
+        assertEquals(Map.of("id", 2L), delete.getBefore());
+        assertEquals(null, delete.getAfter());
+        assertEquals(null, ofTwo.get(2).value(), "a tombstone lets compaction drop the key");
     }
 
     @Test
