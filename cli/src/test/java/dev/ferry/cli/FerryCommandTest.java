@@ -41,8 +41,10 @@ class FerryCommandTest {
 
     @Test
     void everyCommandHasHelpAndExitsZero() {
-        for (String command : List.of("up", "status", "uninstall", "demo")) {
-            Run run = ferry(command, "--help");
+        for (String command : List.of("up", "status", "uninstall", "demo", "dlq", "dlq list", "dlq retry")) {
+            List<String> args = new ArrayList<>(List.of(command.split(" ")));
+            args.add("--help");
+            Run run = ferry(args.toArray(String[]::new));
             assertEquals(0, run.exitCode(), command);
             assertTrue(run.out().contains("Usage: ferry " + command), run.out());
         }

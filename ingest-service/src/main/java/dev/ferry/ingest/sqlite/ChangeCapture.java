@@ -182,6 +182,26 @@ public final class ChangeCapture {
         }
     }
 
+    /**
+     * Asks ferry to read rows again: one changelog entry per key, as if the application had updated them. They go
+     * through the changelog, so they keep their place among the application's own changes.
+     */
+    public static int requestReread(Connection connection, String table, List<List<Object>> keys) throws SQLException {
+        java.nio.charset.Charset encoding = SqliteFile.textEncoding(connection);
+        return inTransaction(connection, () -> {
+            try (var ps = connection.prepareStatement("INSERT INTO " + CHANGELOG + " (tbl, op, key, ts) VALUES (?, 'u', ?, "
+                    + NOW_MS + ")")) {
+                for (List<Object> key : keys) {
+                    ps.setString(1, table);
+                    ps.setString(2, KeyLiteral.format(key, encoding));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return keys.size();
+        });
+    }
+
     /** Changelog rows not yet known to be in Kafka: after the committed seq, and after {@code producedSeq} when the caller knows it. */
     public static long backlog(Connection connection, long producedSeq) throws SQLException {
         try (var ps = connection.prepareStatement("SELECT count(*) FROM " + CHANGELOG + " WHERE seq > max(?, coalesce("

@@ -32,11 +32,7 @@ public final class ChangelogReader implements AutoCloseable {
 
     public ChangelogReader(Connection connection) throws SQLException {
         this.connection = connection;
-        try (var st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA encoding")) {
-            rs.next();
-            // UTF-8, UTF-16le or UTF-16be: the bytes hex() shows for text.
-            this.encoding = Charset.forName(rs.getString(1).toUpperCase(java.util.Locale.ROOT));
-        }
+        this.encoding = SqliteFile.textEncoding(connection);
     }
 
     /** Up to {@code max} changelog entries after {@code afterSeq}; entries of tables not in {@code tables} are skipped. */

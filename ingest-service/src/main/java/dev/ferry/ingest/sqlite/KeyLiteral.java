@@ -77,6 +77,33 @@ public final class KeyLiteral {
         return values;
     }
 
+    /** The inverse of {@link #parse}: key values (Long, Double, String, byte[] or ByteBuffer, null) as changelog key text. */
+    public static String format(List<?> values, Charset encoding) {
+        StringBuilder sb = new StringBuilder();
+        for (Object value : values) {
+            sb.append(sb.length() == 0 ? "" : ",");
+            if (value == null) {
+                sb.append("NULL");
+            } else if (value instanceof String text) {
+                sb.append("T'").append(HexFormat.of().withUpperCase().formatHex(text.getBytes(encoding))).append('\'');
+            } else if (value instanceof byte[] bytes) {
+                sb.append("X'").append(HexFormat.of().withUpperCase().formatHex(bytes)).append('\'');
+            } else if (value instanceof java.nio.ByteBuffer buffer) {
+                byte[] bytes = new byte[buffer.remaining()];
+                buffer.duplicate().get(bytes);
+                sb.append("X'").append(HexFormat.of().withUpperCase().formatHex(bytes)).append('\'');
+            } else if (value instanceof Long || value instanceof Integer) {
+                sb.append(value);
+            } else if (value instanceof Double d) {
+                // Any text Double.parseDouble reads back exactly; never an integer-looking one.
+                sb.append(Double.toString(d));
+            } else {
+                throw new IllegalArgumentException("not a SQLite key value: " + value.getClass().getSimpleName());
+            }
+        }
+        return sb.toString();
+    }
+
     private static Object number(String token) {
         if (token.equals("NULL")) {
             return null;

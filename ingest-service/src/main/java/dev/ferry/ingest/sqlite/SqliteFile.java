@@ -2,6 +2,7 @@ package dev.ferry.ingest.sqlite;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,5 +57,13 @@ public final class SqliteFile {
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         return config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+    }
+
+    /** The database's text encoding (PRAGMA encoding: UTF-8, UTF-16le or UTF-16be), in which hex() shows text. */
+    public static Charset textEncoding(Connection connection) throws SQLException {
+        try (var st = connection.createStatement(); var rs = st.executeQuery("PRAGMA encoding")) {
+            rs.next();
+            return Charset.forName(rs.getString(1).toUpperCase(java.util.Locale.ROOT));
+        }
     }
 }
