@@ -38,8 +38,23 @@ final class EventRecords {
         return sourcePartition;
     }
 
+    /** Per table shape, what every record needs: computed once, not per record (it showed in snapshot profiles). */
+    private record TableMeta(String topic, List<String> keyNames) {
+    }
+
+    private final Map<TableInfo, TableMeta> meta = new java.util.IdentityHashMap<>();
+
+    private TableMeta meta(TableInfo table) {
+        return meta.computeIfAbsent(table, t -> new TableMeta(TopicNames.tableTopic(prefix, source, t.name()), t.keyColumns()));
+    }
+
+    /** Drops what was computed for earlier table shapes. */
+    void forgetTables() {
+        meta.clear();
+    }
+
     String topic(TableInfo table) {
-        return TopicNames.tableTopic(prefix, source, table.name());
+        return meta(table).topic();
     }
 
     /** The table's schema event, once per partition so that every consumer of the topic sees it before the rows. */
@@ -64,7 +79,7 @@ final class EventRecords {
     List<SourceRecord> change(TableInfo table, Op op, List<Object> keyValues, Map<String, Object> image, long seq,
                               boolean snapshot, long commitTsMs, Map<String, Object> offset) {
         List<KeyColumn> keyColumns = new ArrayList<>(keyValues.size());
-        List<String> keyNames = table.keyColumns();
+        List<String> keyNames = meta(table).keyNames();
         Map<String, Object> before = null;
         for (int i = 0; i < keyValues.size(); i++) {
             keyColumns.add(new KeyColumn(keyNames.get(i), avroValue(keyValues.get(i))));
@@ -89,9 +104,9 @@ final class EventRecords {
         return List.of(record, tombstone);
     }
 
-    static List<Object> keyOf(TableInfo table, Map<String, Object> image) {
+    List<Object> keyOf(TableInfo table, Map<String, Object> image) {
         List<Object> key = new ArrayList<>();
-        for (String k : table.keyColumns()) {
+        for (String k : meta(table).keyNames()) {
             key.add(image.get(k));
         }
         return key;

@@ -34,8 +34,9 @@ public final class SqliteSourceConfig extends AbstractConfig {
                     "Regular expression matched against whole table names; only matching tables are captured.")
             .define(BATCH_SIZE, Type.INT, 2000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
                     "Most records returned by one poll (snapshot rows or changelog entries).")
-            .define(POLL_INTERVAL_MS, Type.LONG, 100L, ConfigDef.Range.between(1, 60_000), Importance.LOW,
-                    "Pause before reading the changelog again when it had nothing new.");
+            .define(POLL_INTERVAL_MS, Type.LONG, 25L, ConfigDef.Range.between(1, 60_000), Importance.LOW,
+                    "Pause before reading the changelog again when it had nothing new: bounds the added latency of an"
+                    + " idle source, at the cost of one indexed changelog query per pause.");
 
     public SqliteSourceConfig(Map<?, ?> props) {
         super(CONFIG_DEF, props);

@@ -2,6 +2,7 @@ package dev.ferry.ingest.connect;
 
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.ChangelogReader;
+import dev.ferry.ingest.sqlite.ChangelogTrimmer;
 import dev.ferry.ingest.sqlite.SchemaReader;
 import dev.ferry.ingest.sqlite.SnapshotReader;
 import dev.ferry.ingest.sqlite.SqliteFile;
@@ -52,7 +53,7 @@ public final class SqliteSourceTask extends SourceTask {
     private long lastSeq;
     private int batchSize;
     private long pollIntervalMs;
-    private long lastCommittedSeq = -1;
+    private ChangelogTrimmer trimmer;
 
     /** Schema events not yet returned by poll: sent before any row of their table. */
     private final List<SourceRecord> pendingSchemas = new ArrayList<>();
@@ -80,6 +81,7 @@ public final class SqliteSourceTask extends SourceTask {
         try {
             readConnection = SqliteFile.open(path);
             commitConnection = SqliteFile.openForWrites(path);
+            trimmer = new ChangelogTrimmer(path);
             changelog = new ChangelogReader(readConnection);
             ChangeCapture.Installation installation = refreshCapture();
             captureId = installation.captureId();
@@ -167,7 +169,7 @@ public final class SqliteSourceTask extends SourceTask {
                 done = true;
                 break;
             }
-            out.addAll(records.change(row.table(), Op.r, EventRecords.keyOf(row.table(), row.image()), row.image(),
+            out.addAll(records.change(row.table(), Op.r, records.keyOf(row.table(), row.image()), row.image(),
                     lastSeq, true, now, offset));
             snapshotRows++;
         }
@@ -237,6 +239,7 @@ public final class SqliteSourceTask extends SourceTask {
     private ChangeCapture.Installation refreshCapture() throws SQLException {
         List<TableInfo> read = SchemaReader.readTables(readConnection, include);
         ChangeCapture.Installation installation = ChangeCapture.install(commitConnection, read);
+        records.forgetTables();
         if (!installation.newlyCaptured().isEmpty()) {
             read = SchemaReader.readTables(readConnection, include);
         }
@@ -259,29 +262,16 @@ public final class SqliteSourceTask extends SourceTask {
         if (offset == null || !offset.streaming() || !captureId.equals(offset.captureId())) {
             return;
         }
-        long seq = offset.seq();
-        if (seq == lastCommittedSeq) {
-            return;
-        }
-        synchronized (this) {
-            try {
-                ChangeCapture.markCommitted(commitConnection, seq);
-                lastCommittedSeq = seq;
-            } catch (SQLException e) {
-                // Not fatal: the rows are deleted at the next commit.
-                LOG.warn("cannot trim the changelog of {} up to seq {}: {}", path, seq, e.getMessage());
-            }
-        }
+        trimmer.request(offset.seq());
     }
 
     @Override
     public void stop() {
+        closeQuietly(trimmer);
         closeQuietly(snapshot);
         closeQuietly(changelog);
         closeQuietly(readConnection);
-        synchronized (this) {
-            closeQuietly(commitConnection);
-        }
+        closeQuietly(commitConnection);
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
