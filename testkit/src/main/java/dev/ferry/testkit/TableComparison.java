@@ -4,10 +4,13 @@ import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +21,14 @@ import java.util.TreeMap;
  * Compares a SQLite table with its PostgreSQL copy row by row. Written independently of the writer's
  * conversion code, so that it checks it: both sides are reduced to canonical text (integers and decimals
  * as plain numbers, BLOB/bytea as hex, text as is) and matched by key.
+ *
+ * <p>A BLOB in a text column is compared as its bytes read as UTF-8 text. For a column whose PostgreSQL type has no
+ * SQLite counterpart, each side is reduced by its own database:
+ * boolean to 1/0 (SQLite's words for true and false by the documented list); timestamptz, date and time to
+ * UTC text to the millisecond through SQLite's own date functions ({@code 'auto'} for numbers, Unix
+ * milliseconds beyond its seconds range) and PostgreSQL's {@code to_char}; jsonb through PostgreSQL's jsonb
+ * parser on both sides; uuid to 32 lower-case hex digits (a 16-byte BLOB as its hex). Not covered: sub-millisecond
+ * differences and years before 1 AD, which the two databases number differently.
  */
 public final class TableComparison {
 
@@ -50,6 +61,7 @@ public final class TableComparison {
         List<String> columns = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         Map<String, List<String>> source;
+        Map<String, String> pgTypes;
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + sqlite.toAbsolutePath())) {
             try (var ps = c.prepareStatement("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid")) {
                 ps.setString(1, table);
@@ -64,7 +76,9 @@ public final class TableComparison {
                     keys.addAll(pk.values());
                 }
             }
-            String select = "SELECT " + String.join(", ", columns.stream().map(TableComparison::quote).toList());
+            pgTypes = pgTypes(pgJdbcUrl, pgSchema, table);
+            Map<String, String> types = pgTypes;
+            String select = "SELECT " + String.join(", ", columns.stream().map(col -> sqliteSide(quote(col), types.get(col))).toList());
             if (keys.isEmpty()) {
                 // The rowid under a name no column hides, as SQLite resolves rowid, _rowid_ and oid.
                 String alias = List.of("rowid", "_rowid_", "oid").stream()
@@ -75,10 +89,20 @@ public final class TableComparison {
         }
         Map<String, List<String>> target;
         try (Connection c = DriverManager.getConnection(pgJdbcUrl)) {
+            Map<String, String> types = pgTypes;
             String select = "SELECT " + (keys.isEmpty() ? quote(ROWID) + ", " : "")
-                    + String.join(", ", columns.stream().map(TableComparison::quote).toList());
+                    + String.join(", ", columns.stream().map(col -> postgresSide(quote(col), types.get(col))).toList());
             target = read(c, select + " FROM " + quote(pgSchema) + "." + quote(table),
                     keys.isEmpty() ? List.of(0) : keyPositions(columns, keys, 0));
+            List<Integer> jsonColumns = new ArrayList<>();
+            for (int i = 0; i < columns.size(); i++) {
+                if ("jsonb".equals(types.get(columns.get(i)))) {
+                    jsonColumns.add(i + (keys.isEmpty() ? 1 : 0));
+                }
+            }
+            if (!jsonColumns.isEmpty()) {
+                source = normalizeJson(c, source, jsonColumns);
+            }
         }
         List<String> differences = new ArrayList<>();
         List<String> header = new ArrayList<>(columns);
@@ -119,6 +143,95 @@ public final class TableComparison {
         if (!problems.isEmpty()) {
             throw new AssertionError("SQLite and PostgreSQL differ:\n" + String.join("\n", problems));
         }
+    }
+
+    private static Map<String, String> pgTypes(String pgJdbcUrl, String pgSchema, String table) throws SQLException {
+        Map<String, String> types = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(pgJdbcUrl); PreparedStatement ps = c.prepareStatement(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?")) {
+            ps.setString(1, pgSchema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    types.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return types;
+    }
+
+    private static final String NUMBER = "typeof(%1$s) IN ('integer', 'real')";
+    /** Unix milliseconds: beyond the Unix seconds SQLite's 'auto' modifier reads (years -4713 to 9999). */
+    private static final String MILLIS = NUMBER + " AND (%1$s > 253402300799 OR %1$s < -210866760000)";
+
+    /** A SQLite column reduced to the canonical text of the PostgreSQL type it was written to. */
+    private static String sqliteSide(String c, String pgType) {
+        if (pgType == null) {
+            return c;
+        }
+        return switch (pgType) {
+            // A BLOB in a text column: its bytes read as UTF-8 text.
+            case "text" -> String.format("CASE WHEN typeof(%1$s) = 'blob' THEN CAST(%1$s AS TEXT) ELSE %1$s END", c);
+            case "boolean" -> String.format("CASE WHEN typeof(%1$s) = 'text' AND lower(trim(%1$s)) IN ('1', 't', 'true', 'y', 'yes', 'on') THEN 1"
+                    + " WHEN typeof(%1$s) = 'text' AND lower(trim(%1$s)) IN ('0', 'f', 'false', 'n', 'no', 'off') THEN 0 ELSE %1$s END", c);
+            case "timestamp with time zone" -> instant(c, "'%Y-%m-%d %H:%M:%f'");
+            case "date" -> instant(c, "'%Y-%m-%d'");
+            case "time without time zone" -> String.format("strftime('%%H:%%M:%%f', %s)", c);
+            case "uuid" -> String.format("CASE WHEN typeof(%1$s) = 'blob' AND length(%1$s) = 16 THEN lower(hex(%1$s))"
+                    + " ELSE lower(replace(%1$s, '-', '')) END", c);
+            default -> c;
+        };
+    }
+
+    private static String instant(String c, String format) {
+        return String.format("CASE WHEN " + MILLIS + " THEN strftime(%2$s, %1$s / 1000.0, 'unixepoch')"
+                + " WHEN " + NUMBER + " THEN strftime(%2$s, %1$s, 'auto') ELSE strftime(%2$s, %1$s) END", c, format);
+    }
+
+    /** A PostgreSQL column in the same canonical text; times rounded to the millisecond as SQLite rounds them. */
+    private static String postgresSide(String c, String pgType) {
+        if (pgType == null) {
+            return c;
+        }
+        return switch (pgType) {
+            case "boolean" -> c + "::int";
+            case "timestamp with time zone" -> String.format(
+                    "to_char(date_trunc('milliseconds', (%s AT TIME ZONE 'UTC') + interval '500 microseconds'), 'YYYY-MM-DD HH24:MI:SS.MS')", c);
+            case "date" -> String.format("to_char(%s, 'YYYY-MM-DD')", c);
+            case "time without time zone" -> String.format(
+                    "to_char(date_trunc('milliseconds', '2000-01-01'::date + %s + interval '500 microseconds'), 'HH24:MI:SS.MS')", c);
+            case "jsonb" -> c + "::text";
+            case "uuid" -> String.format("replace(%s::text, '-', '')", c);
+            default -> c;
+        };
+    }
+
+    /** SQLite's JSON values through PostgreSQL's jsonb parser, so that spacing and key order compare equal; non-JSON stays as is. */
+    private static Map<String, List<String>> normalizeJson(Connection pg, Map<String, List<String>> rows, List<Integer> positions)
+            throws SQLException {
+        Map<String, List<String>> out = new TreeMap<>();
+        pg.setAutoCommit(false);
+        try (PreparedStatement ps = pg.prepareStatement("SELECT ?::jsonb::text")) {
+            for (var e : rows.entrySet()) {
+                List<String> row = new ArrayList<>(e.getValue());
+                for (int p : positions) {
+                    if (row.get(p) == null) {
+                        continue;
+                    }
+                    ps.setString(1, row.get(p));
+                    Savepoint sp = pg.setSavepoint();
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        row.set(p, rs.getString(1));
+                    } catch (SQLException notJson) {
+                        pg.rollback(sp);
+                    }
+                }
+                out.put(e.getKey(), row);
+            }
+            pg.rollback();
+        }
+        return out;
     }
 
     private static List<Integer> keyPositions(List<String> columns, List<String> keys, int offset) {

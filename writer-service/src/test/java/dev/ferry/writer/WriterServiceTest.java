@@ -2,6 +2,7 @@ package dev.ferry.writer;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.broker.EmbeddedKafkaBroker;
@@ -117,7 +118,8 @@ class WriterServiceTest {
     }
 
     private static WriterService.Settings settings(String source) {
-        return new WriterService.Settings(broker.bootstrapServers(), pg.jdbcUrl(), source, "ferry", source, "ferry-writer-" + source, true, 5000);
+        return new WriterService.Settings(broker.bootstrapServers(), pg.jdbcUrl(), source, "ferry", source, "ferry-writer-" + source, true, 5000,
+                Map.of());
     }
 
     private static Thread run(WriterService writer) {
@@ -229,5 +231,51 @@ class WriterServiceTest {
         for (long i = 1; i <= 50; i++) {
             assertEquals(i % 2 == 1 ? List.of(i * 100, "v2") : List.of(i, "v1"), rows.get(i), "row " + i);
         }
+    }
+
+    @Test
+    void aMalformedTypeOverrideStopsTheWriterAtStartAndNamesIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new WriterService(settings("badoverride").withTypeOverrides(Map.of("stock.note", "varchar(20)"))));
+        assertTrue(e.getMessage().contains("'stock.note'") && e.getMessage().contains("'varchar(20)'"), e.getMessage());
+        IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
+                () -> new WriterService(settings("badoverride").withTypeOverrides(Map.of("a.b.c", "text"))));
+        assertTrue(key.getMessage().contains("'a.b.c'") && key.getMessage().contains("quote a name"), key.getMessage());
+    }
+
+    @Test
+    void anOverriddenColumnGetsItsTypeAndItsValuesAreConvertedForIt() throws Exception {
+        String source = "override";
+        String topic = topic(source);
+        sendSchema(topic, source);
+        send(topic, source, Op.c, 1, 10L, "{\"tags\":[\"a\",\"b\"]}");
+        send(topic, source, Op.c, 2, "123456789012345678901234567890", "[]");
+        send(topic, source, Op.c, 3, 30L, "not json");
+        WriterService.Settings overridden = settings(source).withTypeOverrides(Map.of("stock.note", "jsonb", "STOCK.\"QTY\"", "numeric"));
+        try (WriterService writer = new WriterService(overridden)) {
+            Thread t = run(writer);
+            await().atMost(Duration.ofSeconds(60)).until(() -> lag(source) == 0);
+            assertEquals(1, writer.deadLetters(), "'not json' cannot be jsonb");
+            writer.stop();
+            t.join();
+        }
+        Map<String, String> types = new TreeMap<>();
+        Map<Long, String> rows = new TreeMap<>();
+        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT column_name, data_type FROM information_schema.columns"
+                    + " WHERE table_schema = '" + source + "' AND table_name = 'stock'")) {
+                while (rs.next()) {
+                    types.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT id, qty::text || ' ' || note::text FROM override.stock")) {
+                while (rs.next()) {
+                    rows.put(rs.getLong(1), rs.getString(2));
+                }
+            }
+        }
+        assertEquals(Map.of("id", "bigint", "qty", "numeric", "note", "jsonb"), types);
+        assertEquals(Map.of(1L, "10 {\"tags\": [\"a\", \"b\"]}", 2L, "123456789012345678901234567890 []"), rows,
+                "an integer beyond 64 bits fits numeric; jsonb keeps the JSON value, in its own spacing");
     }
 }

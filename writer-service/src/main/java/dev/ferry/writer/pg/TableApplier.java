@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.util.List;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -132,9 +133,22 @@ public final class TableApplier {
         switch (type) {
             case BIGINT -> ps.setLong(index, (Long) value);
             case DOUBLE -> ps.setDouble(index, (Double) value);
-            case NUMERIC -> ps.setBigDecimal(index, (BigDecimal) value);
+            // NaN and ±Infinity come as a Double: sent as text, which PostgreSQL's numeric input reads.
+            case NUMERIC -> {
+                if (value instanceof BigDecimal d) {
+                    ps.setBigDecimal(index, d);
+                } else {
+                    ps.setObject(index, value.toString(), Types.OTHER);
+                }
+            }
             case TEXT -> ps.setString(index, (String) value);
             case BYTEA -> ps.setBytes(index, (byte[]) value);
+            case BOOLEAN -> ps.setBoolean(index, (Boolean) value);
+            // As untyped text in the form COPY uses, which PostgreSQL parses for the column's type: the driver's own
+            // conversion of java.time values turns the earliest dates into -infinity.
+            case DATE, TIMESTAMPTZ, TIME -> ps.setObject(index, CopyText.dateTime(value), Types.OTHER);
+            case JSONB -> ps.setObject(index, value, Types.OTHER);
+            case UUID -> ps.setObject(index, value);
         }
     }
 }

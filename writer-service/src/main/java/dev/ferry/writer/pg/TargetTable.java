@@ -41,7 +41,8 @@ public final class TargetTable {
         this.keyIndexes = keyColumns.stream().mapToInt(indexByName::get).toArray();
     }
 
-    public static TargetTable of(String targetSchema, TableSchema source) {
+    /** The target of a SQLite table, its column types chosen by {@code types}. */
+    public static TargetTable of(String targetSchema, TableSchema source, TypeMapping types) {
         List<TargetColumn> columns = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         if (source.getRowidKey()) {
@@ -49,7 +50,8 @@ public final class TargetTable {
             keys.add(ROWID_COLUMN);
         }
         for (Column c : source.getColumns()) {
-            columns.add(new TargetColumn(c.getName(), TypeMapping.map(c.getDeclaredType()), c.getNotNull() || c.getPkPosition() > 0));
+            columns.add(new TargetColumn(c.getName(), types.typeOf(source.getTable(), c.getName(), c.getDeclaredType()),
+                    c.getNotNull() || c.getPkPosition() > 0));
         }
         if (!source.getRowidKey()) {
             source.getColumns().stream().filter(c -> c.getPkPosition() > 0)

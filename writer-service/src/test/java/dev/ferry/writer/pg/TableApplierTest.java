@@ -17,12 +17,16 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,7 +88,12 @@ class TableApplierTest {
                 column("Real Value", "REAL", false, 0),
                 column("amount", "NUMERIC(10,2)", false, 0),
                 column("Flag", "BOOLEAN", true, 0),
-                column("any thing", "", false, 0))).setTsMs(1L).build();
+                column("any thing", "", false, 0),
+                column("At", "DATETIME", false, 0),
+                column("Day", "DATE", false, 0),
+                column("Clock", "TIME", false, 0),
+                column("Doc", "JSON", false, 0),
+                column("Ref", "UUID", false, 0))).setTsMs(1L).build();
     }
 
     private static TableSchema orderLinesTable() {
@@ -100,7 +109,7 @@ class TableApplierTest {
     }
 
     private TableApplier create(TableSchema schema) throws SQLException {
-        TargetTable table = TargetTable.of(SCHEMA, schema);
+        TargetTable table = TargetTable.of(SCHEMA, schema, TypeMapping.DEFAULT);
         try (Statement st = connection.createStatement()) {
             st.execute(table.createSql());
         }
@@ -120,6 +129,21 @@ class TableApplierTest {
     };
     private static final Object[] AMOUNTS = {
         12L, 0.1, "123.4500", "-123456789012345678901234567890.123456789", Long.MIN_VALUE, 1e300, "0", "1e-5",
+        Double.NaN, Double.POSITIVE_INFINITY, "-Infinity",
+    };
+    /** Points in time as SQLite holds them: ISO text, Julian days, Unix seconds and milliseconds; years BC included. */
+    private static final Object[] TIMES = {
+        "2024-01-31 12:00:00", "2024-01-31T12:00:00.123456+02:00", 2460341.0000014236, 1706702400L, 1706702400123L, 0L,
+        "0000-01-01 00:00:00", "9999-12-31T23:59:59.999999Z", 1706702400.5,
+    };
+    private static final Object[] DAYS = {"2024-01-31", "2024-02-29 00:00:00", 2460340.5, "0000-03-01", "9999-12-31", -62135596800L};
+    private static final String[] CLOCKS = {"12:00", "23:59:59", "00:00:00.000001", "07:08:09.5"};
+    /** In jsonb's own text form, so that what comes back reads the same. */
+    private static final Object[] DOCS = {
+        "{\"a\": 1, \"b\": [true, false, null, \"x\\ty\"]}", "[]", "\"caf\u00e9 \\\\ \\n\"", 42L, "{\"tab\\there\": {\"\\\\N\": 1.5}}",
+    };
+    private static final Object[] REFS = {
+        "123e4567-e89b-12d3-a456-426614174000", ByteBuffer.wrap(new byte[16]), "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
     };
     private static final byte[] ALL_BYTES = new byte[256];
 
@@ -152,7 +176,12 @@ class TableApplierTest {
         });
         image.put("Real Value", i % 13 == 12 ? null : DOUBLES[(i + version) % DOUBLES.length]);
         image.put("amount", i % 11 == 10 ? null : AMOUNTS[(i + version) % AMOUNTS.length]);
-        image.put("Flag", (long) ((i + version) % 2));
+        image.put("Flag", (i + version) % 3 == 2 ? "yes" : (Object) (long) ((i + version) % 2));
+        image.put("At", i % 7 == 6 ? null : TIMES[(i + version) % TIMES.length]);
+        image.put("Day", i % 7 == 5 ? null : DAYS[(i + version) % DAYS.length]);
+        image.put("Clock", i % 7 == 4 ? null : CLOCKS[(i + version) % CLOCKS.length]);
+        image.put("Doc", i % 7 == 3 ? null : DOCS[(i + version) % DOCS.length]);
+        image.put("Ref", i % 7 == 2 ? null : REFS[(i + version) % REFS.length]);
         // A column without declared type holds any storage class; text keeps each as text.
         image.put("any thing", switch ((i + version) % 4) {
             case 0 -> (long) i * -3;
@@ -202,9 +231,14 @@ class TableApplierTest {
                     row[c] = switch (column.type()) {
                         case BIGINT -> rs.getLong(c + 1);
                         case DOUBLE -> rs.getDouble(c + 1);
-                        case NUMERIC -> rs.getBigDecimal(c + 1);
-                        case TEXT -> rs.getString(c + 1);
+                        case NUMERIC -> numeric(rs.getString(c + 1));
+                        case TEXT, JSONB -> rs.getString(c + 1);
                         case BYTEA -> rs.getBytes(c + 1);
+                        case BOOLEAN -> rs.getBoolean(c + 1);
+                        case DATE -> rs.getObject(c + 1, LocalDate.class);
+                        case TIMESTAMPTZ -> rs.getObject(c + 1, OffsetDateTime.class);
+                        case TIME -> rs.getObject(c + 1, LocalTime.class);
+                        case UUID -> rs.getObject(c + 1, UUID.class);
                     };
                     if (rs.wasNull()) {
                         row[c] = null;
@@ -215,6 +249,14 @@ class TableApplierTest {
             }
         }
         return rows;
+    }
+
+    /** numeric as text: NaN and ±Infinity have no BigDecimal. */
+    private static Object numeric(String text) {
+        if (text == null) {
+            return null;
+        }
+        return text.equals("NaN") || text.endsWith("Infinity") ? (Object) Double.valueOf(text) : new BigDecimal(text);
     }
 
     private static void assertRowsEqual(TargetTable table, List<Object[]> expected, Map<Long, Object[]> actual, String keyColumn) {
@@ -263,8 +305,13 @@ class TableApplierTest {
                 "blob data | bytea | YES",
                 "Real Value | double precision | YES",
                 "amount | numeric | YES",
-                "Flag | bigint | NO",
-                "any thing | text | YES"), columns("select"));
+                "Flag | boolean | NO",
+                "any thing | text | YES",
+                "At | timestamp with time zone | YES",
+                "Day | date | YES",
+                "Clock | time without time zone | YES",
+                "Doc | jsonb | YES",
+                "Ref | uuid | YES"), columns("select"));
         assertEquals(List.of(KEY), primaryKey("select"));
         assertEquals(List.of("Tenant | text | NO", "ID | bigint | NO", "qty | bigint | YES"), columns("Order Lines"));
         assertEquals(List.of("ID", "Tenant"), primaryKey("Order Lines"), "the key in SQLite's key order, not column order");
@@ -419,6 +466,47 @@ class TableApplierTest {
             }
         }
         assertEquals(List.of("globex/1/20", "acme/2/30"), left);
+    }
+
+    @Test
+    void keysOfTheNewTypesAreUpsertedAndDeleted() throws SQLException {
+        TableSchema schema = TableSchema.newBuilder().setSource("app").setTable("bookings").setSchemaVersion(1L).setRowidKey(false)
+                .setColumns(List.of(column("guest", "UUID", true, 1), column("at", "TIMESTAMP", true, 2), column("day", "DATE", true, 3),
+                        column("paid", "BOOL", true, 4), column("meta", "JSON", false, 0))).setTsMs(1L).build();
+        TableApplier applier = create(schema);
+        List<Map<String, Object>> images = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            Map<String, Object> image = new LinkedHashMap<>();
+            image.put("guest", new UUID(i, -i).toString());
+            image.put("at", 1706702400L + i);
+            image.put("day", i % 2 == 0 ? "2024-01-31" : "0000-01-01");
+            image.put("paid", i % 2 == 0 ? "yes" : (Object) 0L);
+            image.put("meta", "{\"i\": " + i + "}");
+            images.add(image);
+        }
+        applier.upsert(connection, convert(applier.table(), images));
+        applier.upsert(connection, convert(applier.table(), List.of(images.get(7))));
+        connection.commit();
+
+        // Keys as a delete event carries them: in their SQLite storage class, converted like the row.
+        List<Object[]> keys = new ArrayList<>();
+        for (int i : new int[] {0, 7, 299}) {
+            Object[] key = convert(applier.table(), List.of(images.get(i))).get(0);
+            keys.add(Arrays.copyOf(key, 4));
+        }
+        applier.delete(connection, keys);
+        connection.commit();
+
+        List<String> left = new ArrayList<>();
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT guest, at, day, paid, meta FROM " + applier.table().qualifiedName() + " ORDER BY at")) {
+            while (rs.next()) {
+                left.add(rs.getString(1) + " " + rs.getString(3) + " " + rs.getString(4) + " " + rs.getString(5));
+            }
+        }
+        assertEquals(297, left.size());
+        assertEquals("00000000-0000-0001-ffff-ffffffffffff 0001-01-01 BC f {\"i\": 1}", left.get(0));
+        assertEquals("00000000-0000-0002-ffff-fffffffffffe 2024-01-31 t {\"i\": 2}", left.get(1));
     }
 
     @Test
