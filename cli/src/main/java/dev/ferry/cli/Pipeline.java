@@ -5,15 +5,20 @@ import dev.ferry.ingest.IngestService;
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SchemaReader;
 import dev.ferry.ingest.sqlite.SqliteFile;
+import dev.ferry.observability.FerryMetrics;
+import dev.ferry.observability.HealthCheck;
+import dev.ferry.observability.MetricsServer;
 import dev.ferry.writer.LagReader;
 import dev.ferry.writer.WriterService;
 import dev.ferry.writer.pg.PgDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -30,23 +35,42 @@ public final class Pipeline implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
-    /** Options of a pipeline; {@code bootstrapServers} null means the embedded broker in {@code dataDir/kafka}. */
+    /**
+     * Options of a pipeline; {@code bootstrapServers} null means the embedded broker in {@code dataDir/kafka}.
+     * {@code typeOverrides}: SQLite {@code table.column} → PostgreSQL type, as {@link WriterService.Settings} takes them.
+     */
     public record Options(Path sqlite, String jdbcUrl, Path dataDir, String sourceName, String bootstrapServers,
                           String topicPrefix, String targetSchema, int topicPartitions, boolean auditBatches,
-                          Map<String, String> connectorOverrides) {
+                          Map<String, String> connectorOverrides, Map<String, String> typeOverrides) {
+
+        public Options {
+            typeOverrides = typeOverrides == null ? Map.of() : Map.copyOf(typeOverrides);
+        }
+
+        /** Without type overrides. */
+        public Options(Path sqlite, String jdbcUrl, Path dataDir, String sourceName, String bootstrapServers, String topicPrefix,
+                       String targetSchema, int topicPartitions, boolean auditBatches, Map<String, String> connectorOverrides) {
+            this(sqlite, jdbcUrl, dataDir, sourceName, bootstrapServers, topicPrefix, targetSchema, topicPartitions, auditBatches,
+                    connectorOverrides, Map.of());
+        }
 
         public static Options of(Path sqlite, String jdbcUrl, Path dataDir) {
-            return new Options(sqlite, jdbcUrl, dataDir, SourceNames.fromFile(sqlite), null, "ferry", "public", 1, false, Map.of());
+            return new Options(sqlite, jdbcUrl, dataDir, SourceNames.fromFile(sqlite), null, "ferry", "public", 1, false, Map.of(), Map.of());
         }
 
         public Options withAuditBatches(boolean audit) {
             return new Options(sqlite, jdbcUrl, dataDir, sourceName, bootstrapServers, topicPrefix, targetSchema, topicPartitions, audit,
-                    connectorOverrides);
+                    connectorOverrides, typeOverrides);
         }
 
         public Options withConnector(Map<String, String> overrides) {
             return new Options(sqlite, jdbcUrl, dataDir, sourceName, bootstrapServers, topicPrefix, targetSchema, topicPartitions,
-                    auditBatches, overrides);
+                    auditBatches, overrides, typeOverrides);
+        }
+
+        public Options withTypeOverrides(Map<String, String> overrides) {
+            return new Options(sqlite, jdbcUrl, dataDir, sourceName, bootstrapServers, topicPrefix, targetSchema, topicPartitions,
+                    auditBatches, connectorOverrides, overrides);
         }
     }
 
@@ -62,15 +86,31 @@ public final class Pipeline implements AutoCloseable {
     private final Options options;
     private EmbeddedKafkaBroker broker;
     private String bootstrapServers;
-    private IngestService ingest;
-    private WriterService writer;
+    // Read by the /health checks on the HTTP threads.
+    private volatile IngestService ingest;
+    private volatile WriterService writer;
     private Thread writerThread;
     private Admin admin;
     private Connection sqlite;
     private Connection pg;
 
+    private final FerryMetrics metrics = new FerryMetrics();
+    private String metricsAddress;
+    private int metricsPort = -1;
+    private MetricsServer metricsServer;
+
     public Pipeline(Options options) {
         this.options = options;
+    }
+
+    /**
+     * Serves {@code /metrics} and {@code /health} on {@code address:port} once started (port 0: a free port, see
+     * {@link #metricsPort()}). Without it the services still record their meters, in {@link #meterRegistry()}.
+     */
+    public Pipeline withMetrics(String address, int port) {
+        this.metricsAddress = address;
+        this.metricsPort = port;
+        return this;
     }
 
     /** Checks the inputs, then starts broker, writer and ingest. */
@@ -80,6 +120,9 @@ public final class Pipeline implements AutoCloseable {
             probe.isValid(5);
         }
         Files.createDirectories(options.dataDir());
+        if (metricsAddress != null) {
+            metricsServer = MetricsServer.start(metricsAddress, metricsPort, metrics.registry(), healthChecks());
+        }
         if (options.bootstrapServers() == null) {
             broker = EmbeddedKafkaBroker.start(options.dataDir().resolve("kafka"));
             bootstrapServers = broker.bootstrapServers();
@@ -96,7 +139,7 @@ public final class Pipeline implements AutoCloseable {
     public void startIngest() throws IOException {
         ingest = new IngestService(new IngestService.Settings(options.sqlite(), options.sourceName(), bootstrapServers,
                 options.dataDir().resolve("ingest-offsets.dat"), options.topicPrefix(), options.topicPartitions(),
-                options.connectorOverrides()));
+                options.connectorOverrides()), metrics.registry());
         ingest.start();
     }
 
@@ -129,7 +172,8 @@ public final class Pipeline implements AutoCloseable {
 
     public void startWriter() throws SQLException {
         writer = new WriterService(new WriterService.Settings(bootstrapServers, options.jdbcUrl(), options.sourceName(),
-                options.topicPrefix(), options.targetSchema(), "ferry-writer-" + options.sourceName(), options.auditBatches(), 5000));
+                options.topicPrefix(), options.targetSchema(), "ferry-writer-" + options.sourceName(), options.auditBatches(), 5000,
+                options.typeOverrides()), metrics.registry());
         writerThread = new Thread(writer, "ferry-writer");
         writerThread.start();
     }
@@ -145,6 +189,47 @@ public final class Pipeline implements AutoCloseable {
 
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /** The port {@code /metrics} and {@code /health} are served on, -1 when they are not. */
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.port();
+    }
+
+    /** Where the services record their meters (docs/metrics.md). */
+    public MeterRegistry meterRegistry() {
+        return metrics.registry();
+    }
+
+    /** What {@code /health} checks: both services run and have not failed, and PostgreSQL takes a connection. */
+    private Map<String, HealthCheck> healthChecks() {
+        Map<String, HealthCheck> checks = new LinkedHashMap<>();
+        checks.put("ingest", () -> {
+            IngestService i = ingest;
+            if (i == null) {
+                throw new IllegalStateException("not running");
+            }
+            if (i.failure() != null) {
+                throw new IllegalStateException("failed: " + ErrorMessages.describe(i.failure()));
+            }
+        });
+        checks.put("writer", () -> {
+            WriterService w = writer;
+            if (w == null) {
+                throw new IllegalStateException("not running");
+            }
+            if (w.failure() != null) {
+                throw new IllegalStateException("failed: " + ErrorMessages.describe(w.failure()));
+            }
+        });
+        checks.put("postgres", () -> {
+            try (Connection c = PgDatabase.connect(options.jdbcUrl())) {
+                if (!c.isValid(5)) {
+                    throw new IllegalStateException("the connection is not valid");
+                }
+            }
+        });
+        return checks;
     }
 
     public IngestService ingest() {
@@ -209,6 +294,9 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         stopIngest();
         try {
             stopWriter();
@@ -224,5 +312,6 @@ public final class Pipeline implements AutoCloseable {
                 }
             }
         }
+        metrics.close();
     }
 }

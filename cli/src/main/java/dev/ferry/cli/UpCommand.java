@@ -1,6 +1,10 @@
 package dev.ferry.cli;
 
+import dev.ferry.writer.pg.TypeMapping;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -28,13 +32,32 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--tables", paramLabel = "REGEX", description = "Capture only the tables whose whole name matches this regular expression.")
     String tables;
 
+    @Option(names = "--type-override", paramLabel = "TABLE.COLUMN=TYPE",
+            description = {"PostgreSQL type for one column instead of the one its declared type maps to; repeatable.",
+                    "TYPE is one of: bigint, double precision, numeric, text, bytea, boolean, date, timestamptz, time, jsonb, uuid.",
+                    "Names match SQLite's, ignoring ASCII case; quote a name that holds a dot: '\"my.table\".col=jsonb'.",
+                    "Applies when ferry creates the column (see docs/type-mapping.md)."})
+    List<String> typeOverrides = new ArrayList<>();
+
     @Option(names = "--report-interval", paramLabel = "SECONDS", defaultValue = "10",
             description = "How often to log progress (default: ${DEFAULT-VALUE}).")
     int reportInterval;
 
+    @Option(names = "--metrics-address", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address to serve /metrics (Prometheus) and /health on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+    String metricsAddress;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
+            description = {"Port to serve /metrics and /health on (default: ${DEFAULT-VALUE}; 0 picks a free port, logged at start).",
+                    "The metrics are described in docs/metrics.md."})
+    int metricsPort;
+
     @Override
     public Integer call() throws Exception {
-        Pipeline.Options options = Options.validated(connection, partitions, tables, false);
+        Pipeline.Options options = Options.validated(connection, partitions, tables, typeOverrides, false);
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new IllegalArgumentException("--metrics-port must be between 0 and 65535, not " + metricsPort);
+        }
         CountDownLatch stopRequested = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         // Ctrl-C: ask the main thread to stop, and hold the JVM until the pipeline closed in order.
@@ -47,9 +70,10 @@ final class UpCommand implements Callable<Integer> {
             }
         }, "ferry-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Pipeline pipeline = new Pipeline(options)) {
+        try (Pipeline pipeline = new Pipeline(options).withMetrics(metricsAddress, metricsPort)) {
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
+            LOG.info("metrics on http://{}:{}/metrics, health on /health", metricsAddress, pipeline.metricsPort());
             while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
                 pipeline.checkHealthy();
                 report(pipeline);
@@ -77,7 +101,7 @@ final class UpCommand implements Callable<Integer> {
         private Options() {
         }
 
-        static Pipeline.Options validated(ConnectionOptions c, int partitions, String tables, boolean audit) {
+        static Pipeline.Options validated(ConnectionOptions c, int partitions, String tables, List<String> typeOverrides, boolean audit) {
             String source = c.source();
             if (!source.matches("[A-Za-z0-9-][A-Za-z0-9_-]*")) {
                 throw new IllegalArgumentException("--source-name '" + source + "' must use only letters, digits, '_' and '-'");
@@ -95,7 +119,27 @@ final class UpCommand implements Callable<Integer> {
                 connector.put("tables.include", tables);
             }
             return new Pipeline.Options(c.sqlite, c.postgres, c.dataDir, source, c.bootstrapServers, "ferry", c.targetSchema,
-                    partitions, audit, connector);
+                    partitions, audit, connector, typeOverrides(typeOverrides));
+        }
+
+        /** {@code TABLE.COLUMN=TYPE} options as a map; split at the last '=', since a type name holds none. */
+        static Map<String, String> typeOverrides(List<String> options) {
+            Map<String, String> overrides = new LinkedHashMap<>();
+            for (String option : options) {
+                int eq = option.lastIndexOf('=');
+                if (eq < 0) {
+                    throw new IllegalArgumentException("--type-override '" + option + "' must be TABLE.COLUMN=TYPE");
+                }
+                if (overrides.put(option.substring(0, eq), option.substring(eq + 1)) != null) {
+                    throw new IllegalArgumentException("--type-override '" + option.substring(0, eq) + "' is given twice");
+                }
+            }
+            try {
+                TypeMapping.withOverrides(overrides);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--type-override: " + e.getMessage(), e);
+            }
+            return overrides;
         }
     }
 }

@@ -6,6 +6,9 @@ import dev.ferry.ingest.connect.SqliteSourceConnector;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.ChangeEvent;
 import io.debezium.engine.DebeziumEngine;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,8 +65,16 @@ public final class IngestService implements AutoCloseable {
     private volatile boolean resnapshotting;
     private volatile long producedSchemaVersion = -1;
     private DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>> engine;
+    private final IngestMetrics metrics;
+    private final KafkaClientMetrics producerMetrics;
 
+    /** A service whose meters nobody reads (tests, tools). */
     public IngestService(Settings settings) {
+        this(settings, new SimpleMeterRegistry());
+    }
+
+    /** A service that records its meters (docs/metrics.md) and its producer's client metrics in {@code registry}. */
+    public IngestService(Settings settings, MeterRegistry registry) {
         this.settings = settings;
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
@@ -77,6 +88,9 @@ public final class IngestService implements AutoCloseable {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry-ingest-" + settings.sourceName());
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()));
+        metrics = new IngestMetrics(registry, settings.sourceName(), settings.sqlitePath(), this::producedSeq);
+        producerMetrics = new KafkaClientMetrics(producer);
+        producerMetrics.bindTo(registry);
     }
 
     public void start() throws IOException {
@@ -133,6 +147,12 @@ public final class IngestService implements AutoCloseable {
         } catch (ExecutionException e) {
             // Throwing stops the engine before any offset of this batch is stored: nothing is lost, the batch is read again on restart.
             throw new IllegalStateException("Kafka did not accept a batch of " + batch.size() + " record(s): " + e.getCause().getMessage(), e.getCause());
+        }
+        try {
+            metrics.acknowledged(batch.stream().map(ChangeEvent::value).toList());
+        } catch (RuntimeException e) {
+            // Metrics only describe the data: a fault in them must not stop the data.
+            LOG.warn("cannot count a batch of {} record(s) in the metrics: {}", batch.size(), e.getMessage(), e);
         }
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
             committer.markProcessed(event);
@@ -219,6 +239,8 @@ public final class IngestService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        metrics.close();
+        producerMetrics.close();
         producer.close(java.time.Duration.ofSeconds(10));
         admin.close(java.time.Duration.ofSeconds(10));
     }

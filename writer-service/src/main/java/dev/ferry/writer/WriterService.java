@@ -7,13 +7,18 @@ import dev.ferry.schemas.avro.KeyColumn;
 import dev.ferry.schemas.avro.Op;
 import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.schemas.avro.TableSchema;
+import dev.ferry.writer.WriterMetrics.DeadLetterReason;
 import dev.ferry.writer.pg.MetadataStore;
 import dev.ferry.writer.pg.PgDatabase;
 import dev.ferry.writer.pg.PgIdentifiers;
 import dev.ferry.writer.pg.TableApplier;
 import dev.ferry.writer.pg.TargetTable;
+import dev.ferry.writer.pg.TypeMapping;
 import dev.ferry.writer.pg.ValueConversionException;
 import dev.ferry.writer.pg.ValueConverter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -65,20 +70,33 @@ public final class WriterService implements Runnable, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WriterService.class);
 
-    /** What the writer needs to run. */
+    /**
+     * What the writer needs to run. {@code typeOverrides} maps {@code table.column} (SQLite names; quoted as
+     * {@code "my.table"."col"} when a name holds a dot) to a PostgreSQL type name, see {@link TypeMapping#withOverrides}.
+     */
     public record Settings(String bootstrapServers, String jdbcUrl, String sourceName, String topicPrefix,
-                           String targetSchema, String groupId, boolean auditBatches, int maxPollRecords) {
+                           String targetSchema, String groupId, boolean auditBatches, int maxPollRecords,
+                           Map<String, String> typeOverrides) {
+
+        public Settings {
+            typeOverrides = typeOverrides == null ? Map.of() : Map.copyOf(typeOverrides);
+        }
 
         public static Settings defaults(String bootstrapServers, String jdbcUrl, String sourceName) {
-            return new Settings(bootstrapServers, jdbcUrl, sourceName, "ferry", "public", "ferry-writer-" + sourceName, false, 5000);
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, "ferry", "public", "ferry-writer-" + sourceName, false, 5000, Map.of());
         }
 
         public Settings withAuditBatches(boolean audit) {
-            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, audit, maxPollRecords);
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, audit, maxPollRecords, typeOverrides);
+        }
+
+        public Settings withTypeOverrides(Map<String, String> overrides) {
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, auditBatches, maxPollRecords, overrides);
         }
     }
 
     private final Settings settings;
+    private final TypeMapping types;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> deadLetterProducer;
     private final String deadLetterTopic;
@@ -90,9 +108,20 @@ public final class WriterService implements Runnable, AutoCloseable {
     private Connection connection;
     private Map<String, TableApplier> appliers = new HashMap<>();
     private int nextApplierId;
+    private final WriterMetrics metrics;
+    private final KafkaClientMetrics consumerMetrics;
+    private final KafkaClientMetrics deadLetterMetrics;
 
+    /** @throws IllegalArgumentException when a type override is malformed, before anything is opened */
     public WriterService(Settings settings) throws SQLException {
+        this(settings, new SimpleMeterRegistry());
+    }
+
+    /** A writer that records its meters (docs/metrics.md) and its Kafka clients' metrics in {@code registry}. */
+    public WriterService(Settings settings, MeterRegistry registry) throws SQLException {
         this.settings = settings;
+        this.metrics = new WriterMetrics(registry, settings.sourceName(), settings.groupId(), settings.topicPrefix());
+        this.types = TypeMapping.withOverrides(settings.typeOverrides());
         this.deadLetterTopic = TopicNames.deadLetterTopic(settings.topicPrefix(), settings.sourceName());
         connection = openDatabase();
         Properties c = new Properties();
@@ -114,6 +143,10 @@ public final class WriterService implements Runnable, AutoCloseable {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry-writer-dlq-" + settings.sourceName());
         deadLetterProducer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         createDeadLetterTopic();
+        consumerMetrics = new KafkaClientMetrics(consumer);
+        consumerMetrics.bindTo(registry);
+        deadLetterMetrics = new KafkaClientMetrics(deadLetterProducer);
+        deadLetterMetrics.bindTo(registry);
     }
 
     @Override
@@ -121,6 +154,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         consumer.subscribe(TopicNames.tableTopicPattern(settings.topicPrefix(), settings.sourceName()), new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                metrics.revoked(partitions);
             }
 
             @Override
@@ -135,7 +169,9 @@ public final class WriterService implements Runnable, AutoCloseable {
                 }
             }
         });
-        LOG.info("writer for source {} started: {} -> {}", settings.sourceName(), settings.bootstrapServers(), settings.jdbcUrl());
+        LOG.info("writer for source {} started: {} -> {}{}", settings.sourceName(), settings.bootstrapServers(), settings.jdbcUrl(),
+                settings.typeOverrides().isEmpty() ? "" : ", type overrides " + new java.util.TreeMap<>(settings.typeOverrides()));
+        appliers.keySet().forEach(metrics::table);
         long backoffMs = 500;
         while (running) {
             try {
@@ -145,8 +181,11 @@ public final class WriterService implements Runnable, AutoCloseable {
                     continue;
                 }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                metrics.polled(records, consumer);
                 if (!records.isEmpty()) {
+                    long started = System.nanoTime();
                     apply(records);
+                    metrics.applied(records, consumer, System.nanoTime() - started);
                 }
                 backoffMs = 500;
             } catch (WakeupException e) {
@@ -196,7 +235,8 @@ public final class WriterService implements Runnable, AutoCloseable {
         Map<TopicPartition, Long> first = new LinkedHashMap<>();
         Map<TopicPartition, Long> next = new LinkedHashMap<>();
         Map<String, PendingRows> pending = new LinkedHashMap<>();
-        List<ProducerRecord<byte[], byte[]>> rejected = new ArrayList<>();
+        List<DeadLetter> rejected = new ArrayList<>();
+        WriterMetrics.Tally tally = new WriterMetrics.Tally();
         long applied = 0;
         for (TopicPartition tp : records.partitions()) {
             for (ConsumerRecord<byte[], byte[]> record : records.records(tp)) {
@@ -213,18 +253,21 @@ public final class WriterService implements Runnable, AutoCloseable {
                             applied += rows.flush(connection, rowByRow, rejected);
                         }
                         working.put(schema.getTable(), applySchema(schema, working.get(schema.getTable())));
+                        metrics.table(schema.getTable());
                     }
                     case CHANGE -> {
                         ChangeEvent event = EventCodec.decodeChange(record.value());
                         String table = event.getSource().getTable();
                         TableApplier applier = working.get(table);
                         if (applier == null) {
-                            rejected.add(deadLetter(record, table, null, "no schema event was seen for table \"" + table + "\""));
+                            rejected.add(deadLetter(record, table, null, DeadLetterReason.NO_SCHEMA,
+                                    "no schema event was seen for table \"" + table + "\""));
                             continue;
                         }
-                        pending.computeIfAbsent(table, t -> new PendingRows(applier)).add(record, event, rejected);
+                        pending.computeIfAbsent(table, t -> new PendingRows(applier, tally)).add(record, event, rejected);
                     }
-                    case UNKNOWN -> rejected.add(deadLetter(record, null, null, "payload is not a ferry event (unknown Avro fingerprint)"));
+                    case UNKNOWN -> rejected.add(deadLetter(record, null, null, DeadLetterReason.UNKNOWN_PAYLOAD,
+                            "payload is not a ferry event (unknown Avro fingerprint)"));
                 }
             }
         }
@@ -236,13 +279,18 @@ public final class WriterService implements Runnable, AutoCloseable {
         connection.commit();
         appliers = working;
         rowsApplied.addAndGet(applied);
+        rejected.forEach(d -> tally.deadLetter(d.table(), d.reason()));
+        metrics.committed(tally);
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         next.forEach((tp, offset) -> commit.put(tp, new OffsetAndMetadata(offset)));
         consumer.commitAsync(commit, null);
     }
 
     private TableApplier applySchema(TableSchema schema, TableApplier previous) throws SQLException {
-        TargetTable table = TargetTable.of(settings.targetSchema(), schema);
+        TargetTable table = TargetTable.of(settings.targetSchema(), schema, types);
+        for (String key : types.unmatched(schema.getTable(), schema.getColumns().stream().map(c -> c.getName()).toList())) {
+            LOG.warn("type override '{}' names no column of table \"{}\"; it has no effect", key, schema.getTable());
+        }
         TableApplier applier = new TableApplier(table, nextApplierId++);
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + PgIdentifiers.quote(settings.targetSchema()));
@@ -273,15 +321,20 @@ public final class WriterService implements Runnable, AutoCloseable {
     /** The rows of one table in a poll, last event per key. */
     private final class PendingRows {
         private final TableApplier applier;
+        private final WriterMetrics.Tally tally;
+        /** SQLite commit times of the streaming (not snapshot) events added, for the end-to-end latency. */
+        private final List<Streamed> streamed = new ArrayList<>();
+        private final java.util.Set<ByteBuffer> refused = new java.util.HashSet<>();
         private final Map<ByteBuffer, Object[]> upserts = new LinkedHashMap<>();
         private final Map<ByteBuffer, Object[]> deletes = new LinkedHashMap<>();
         private final Map<ByteBuffer, ConsumerRecord<byte[], byte[]>> sources = new HashMap<>();
 
-        PendingRows(TableApplier applier) {
+        PendingRows(TableApplier applier, WriterMetrics.Tally tally) {
             this.applier = applier;
+            this.tally = tally;
         }
 
-        void add(ConsumerRecord<byte[], byte[]> record, ChangeEvent event, List<ProducerRecord<byte[], byte[]>> rejected) {
+        void add(ConsumerRecord<byte[], byte[]> record, ChangeEvent event, List<DeadLetter> rejected) {
             ByteBuffer key = ByteBuffer.wrap(record.key());
             TargetTable table = applier.table();
             String column = null;
@@ -312,28 +365,44 @@ public final class WriterService implements Runnable, AutoCloseable {
                     upserts.put(key, row);
                 }
                 sources.put(key, record);
+                if (!event.getSource().getSnapshot()) {
+                    streamed.add(new Streamed(key, event.getSource().getTsMs()));
+                }
             } catch (ValueConversionException e) {
-                rejected.add(deadLetter(record, table.sourceTable(), e.column(), e.getMessage()));
+                rejected.add(deadLetter(record, table.sourceTable(), e.column(), DeadLetterReason.VALUE, e.getMessage()));
             }
         }
 
-        long flush(Connection connection, boolean rowByRow, List<ProducerRecord<byte[], byte[]>> rejected) throws SQLException {
+        long flush(Connection connection, boolean rowByRow, List<DeadLetter> rejected) throws SQLException {
             if (!rowByRow) {
                 applier.delete(connection, new ArrayList<>(deletes.values()));
                 applier.upsert(connection, new ArrayList<>(upserts.values()));
-                return deletes.size() + upserts.size();
+                return tallied(deletes.size(), upserts.size());
             }
-            long applied = 0;
+            long deleted = 0;
             for (var e : deletes.entrySet()) {
-                applied += applyOne(connection, e.getKey(), () -> applier.delete(connection, List.<Object[]>of(e.getValue())), rejected);
+                deleted += applyOne(connection, e.getKey(), () -> applier.delete(connection, List.<Object[]>of(e.getValue())), rejected);
             }
+            long upserted = 0;
             for (var e : upserts.entrySet()) {
-                applied += applyOne(connection, e.getKey(), () -> applier.upsert(connection, List.<Object[]>of(e.getValue())), rejected);
+                upserted += applyOne(connection, e.getKey(), () -> applier.upsert(connection, List.<Object[]>of(e.getValue())), rejected);
             }
-            return applied;
+            return tallied(deleted, upserted);
         }
 
-        private int applyOne(Connection connection, ByteBuffer key, SqlAction action, List<ProducerRecord<byte[], byte[]>> rejected)
+        private long tallied(long deleted, long upserted) {
+            String table = applier.table().sourceTable();
+            tally.rows(table, "delete", deleted);
+            tally.rows(table, "upsert", upserted);
+            for (Streamed s : streamed) {
+                if (!refused.contains(s.key())) {
+                    tally.streamed(s.commitTsMs());
+                }
+            }
+            return deleted + upserted;
+        }
+
+        private int applyOne(Connection connection, ByteBuffer key, SqlAction action, List<DeadLetter> rejected)
                 throws SQLException {
             Savepoint savepoint = connection.setSavepoint();
             try {
@@ -345,7 +414,9 @@ public final class WriterService implements Runnable, AutoCloseable {
                     throw e;
                 }
                 connection.rollback(savepoint);
-                rejected.add(deadLetter(sources.get(key), applier.table().sourceTable(), null, "PostgreSQL refused the row: " + e.getMessage()));
+                refused.add(key);
+                rejected.add(deadLetter(sources.get(key), applier.table().sourceTable(), null, DeadLetterReason.REFUSED,
+                        "PostgreSQL refused the row: " + e.getMessage()));
                 return 0;
             }
         }
@@ -356,7 +427,15 @@ public final class WriterService implements Runnable, AutoCloseable {
         void run() throws SQLException;
     }
 
-    private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, String table, String column, String reason) {
+    private record Streamed(ByteBuffer key, long commitTsMs) {
+    }
+
+    /** A record for the dead-letter topic, with its table and kind for the metrics. */
+    private record DeadLetter(ProducerRecord<byte[], byte[]> record, String table, DeadLetterReason reason) {
+    }
+
+    private DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> record, String table, String column, DeadLetterReason kind,
+                                  String reason) {
         LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), reason);
         RecordHeaders headers = new RecordHeaders();
         headers.add("ferry.reason", reason.getBytes(StandardCharsets.UTF_8));
@@ -369,15 +448,15 @@ public final class WriterService implements Runnable, AutoCloseable {
         if (column != null) {
             headers.add("ferry.column", column.getBytes(StandardCharsets.UTF_8));
         }
-        return new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers);
+        return new DeadLetter(new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers), table, kind);
     }
 
-    private void sendDeadLetters(List<ProducerRecord<byte[], byte[]>> rejected) throws SQLException {
+    private void sendDeadLetters(List<DeadLetter> rejected) throws SQLException {
         if (rejected.isEmpty()) {
             return;
         }
         List<Future<RecordMetadata>> acks = new ArrayList<>();
-        rejected.forEach(r -> acks.add(deadLetterProducer.send(r)));
+        rejected.forEach(r -> acks.add(deadLetterProducer.send(r.record())));
         try {
             for (Future<RecordMetadata> ack : acks) {
                 ack.get(60, TimeUnit.SECONDS);
@@ -419,7 +498,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         MetadataStore.create(c);
         Map<String, TableApplier> loaded = new HashMap<>();
         for (TableSchema schema : MetadataStore.schemas(c, settings.sourceName()).values()) {
-            loaded.put(schema.getTable(), new TableApplier(TargetTable.of(settings.targetSchema(), schema), nextApplierId++));
+            loaded.put(schema.getTable(), new TableApplier(TargetTable.of(settings.targetSchema(), schema, types), nextApplierId++));
         }
         c.commit();
         appliers = loaded;
@@ -505,6 +584,9 @@ public final class WriterService implements Runnable, AutoCloseable {
 
     @Override
     public void close() {
+        metrics.close();
+        consumerMetrics.close();
+        deadLetterMetrics.close();
         consumer.close(Duration.ofSeconds(5));
         deadLetterProducer.close(Duration.ofSeconds(5));
         try {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,13 +61,7 @@ public final class ChangeCapture {
         try (Statement st = connection.createStatement()) {
             String mode = journalMode(st);
             if (!"wal".equalsIgnoreCase(mode)) {
-                try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
-                    rs.next();
-                    if (!"wal".equalsIgnoreCase(rs.getString(1))) {
-                        throw new SQLException("cannot switch the SQLite file to WAL mode (still " + rs.getString(1)
-                                + "): ferry needs WAL so that the application can keep writing during the snapshot");
-                    }
-                }
+                switchToWal(st);
             }
             captureId = inTransaction(connection, () -> {
                 st.execute("CREATE TABLE IF NOT EXISTS " + STATE + " (name TEXT PRIMARY KEY, value TEXT)");
@@ -267,6 +262,36 @@ public final class ChangeCapture {
     private static String keyText(List<String> expressions) {
         return String.join(" || ',' || ", expressions.stream()
                 .map(e -> "CASE typeof(" + e + ") WHEN 'text' THEN 'T''' || hex(" + e + ") || '''' ELSE quote(" + e + ") END").toList());
+    }
+
+    /**
+     * Leaving a rollback journal for WAL needs the file to itself for a moment. While the application writes
+     * continuously SQLite can answer SQLITE_BUSY at once instead of waiting out the busy timeout, so try again
+     * for as long as that timeout would have waited.
+     */
+    private static void switchToWal(Statement st) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try (ResultSet rs = st.executeQuery("PRAGMA journal_mode=WAL")) {
+                rs.next();
+                if ("wal".equalsIgnoreCase(rs.getString(1))) {
+                    return;
+                }
+                throw new SQLException("cannot switch the SQLite file to WAL mode (still " + rs.getString(1)
+                        + "): ferry needs WAL so that the application can keep writing during the snapshot");
+            } catch (SQLException e) {
+                boolean busy = e.getMessage() != null && (e.getMessage().contains("SQLITE_BUSY") || e.getMessage().contains("locked"));
+                if (!busy || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private static String journalMode(Statement st) throws SQLException {
