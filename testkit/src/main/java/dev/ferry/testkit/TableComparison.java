@@ -78,6 +78,15 @@ public final class TableComparison {
             }
             pgTypes = pgTypes(pgJdbcUrl, pgSchema, table);
             Map<String, String> types = pgTypes;
+            if (!keys.isEmpty()) {
+                // Rows whose declared key is NULL cannot be told apart by it: ferry keys such a table by rowid.
+                String nullKey = String.join(" OR ", keys.stream().map(k -> quote(k) + " IS NULL").toList());
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1 FROM " + quote(table) + " WHERE " + nullKey + " LIMIT 1")) {
+                    if (rs.next()) {
+                        keys.clear();
+                    }
+                }
+            }
             String select = "SELECT " + String.join(", ", columns.stream().map(col -> sqliteSide(quote(col), types.get(col))).toList());
             if (keys.isEmpty()) {
                 // The rowid under a name no column hides, as SQLite resolves rowid, _rowid_ and oid.

@@ -66,15 +66,39 @@ public final class SchemaReader {
             }
         }
         boolean hasPk = columns.stream().anyMatch(c -> c.pkPosition() > 0);
+        boolean nullKeys = hasPk && !withoutRowid && hasNullKeys(connection, name, columns);
         String rowidAlias = null;
-        if (!hasPk) {
+        if (!hasPk || nullKeys) {
             Set<String> taken = new java.util.HashSet<>();
             columns.forEach(c -> taken.add(c.name().toLowerCase(java.util.Locale.ROOT)));
             rowidAlias = List.of("rowid", "_rowid_", "oid").stream().filter(a -> !taken.contains(a)).findFirst()
                     .orElseThrow(() -> new SQLException("table \"" + name + "\" has no primary key and its columns hide every "
                             + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows"));
-            LOG.warn("table \"{}\" has no primary key: rows are keyed by rowid, which VACUUM may renumber", name);
+            if (nullKeys) {
+                LOG.warn("table \"{}\" has rows whose primary key is NULL (SQLite allows it unless the key is an INTEGER"
+                        + " PRIMARY KEY or the table is WITHOUT ROWID): rows are keyed by rowid, which VACUUM may renumber", name);
+            } else {
+                LOG.warn("table \"{}\" has no primary key: rows are keyed by rowid, which VACUUM may renumber", name);
+            }
         }
         return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version);
+    }
+
+    /**
+     * True when a row's declared primary key holds NULL. SQLite lets that happen in ordinary tables, except in an
+     * INTEGER PRIMARY KEY (the rowid itself) or a NOT NULL column; such rows cannot be told apart by their key.
+     */
+    private static boolean hasNullKeys(Connection connection, String table, List<TableInfo.ColumnInfo> columns) throws SQLException {
+        List<TableInfo.ColumnInfo> nullable = columns.stream().filter(c -> c.pkPosition() > 0 && !c.notNull()).toList();
+        boolean rowidAlias = columns.stream().filter(c -> c.pkPosition() > 0).count() == 1
+                && nullable.size() == 1 && "INTEGER".equalsIgnoreCase(nullable.get(0).declaredType().trim());
+        if (nullable.isEmpty() || rowidAlias) {
+            return false;
+        }
+        String condition = String.join(" OR ", nullable.stream().map(c -> SqlIdentifiers.quote(c.name()) + " IS NULL").toList());
+        try (var st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT 1 FROM " + SqlIdentifiers.quote(table) + " WHERE " + condition + " LIMIT 1")) {
+            return rs.next();
+        }
     }
 }

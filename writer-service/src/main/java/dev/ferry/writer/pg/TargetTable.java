@@ -51,7 +51,7 @@ public final class TargetTable {
         }
         for (Column c : source.getColumns()) {
             columns.add(new TargetColumn(c.getName(), types.typeOf(source.getTable(), c.getName(), c.getDeclaredType()),
-                    c.getNotNull() || c.getPkPosition() > 0));
+                    c.getNotNull() || (!source.getRowidKey() && c.getPkPosition() > 0)));
         }
         if (!source.getRowidKey()) {
             source.getColumns().stream().filter(c -> c.getPkPosition() > 0)
