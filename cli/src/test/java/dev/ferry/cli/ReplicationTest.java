@@ -342,4 +342,26 @@ class ReplicationTest {
             }
         }
     }
+
+    @Test
+    void namesLongerThanPostgresKeepsStayApart() throws Exception {
+        String a = "a".repeat(63) + "1";
+        String b = "a".repeat(63) + "2";
+        String table = "t_" + "é".repeat(40);
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "long.db",
+                "CREATE TABLE \"" + table + "\" (id INTEGER PRIMARY KEY, \"" + a + "\" TEXT, \"" + b + "\" TEXT)",
+                "INSERT INTO \"" + table + "\" VALUES (1, 'first', 'second')");
+        try (Pipeline pipeline = new Pipeline(options(db, "longnames", false))) {
+            pipeline.start().awaitCaughtUp(Duration.ofMinutes(2));
+            db.execute("UPDATE \"" + table + "\" SET \"" + b + "\" = 'changed' WHERE id = 1");
+            pipeline.awaitCaughtUp(Duration.ofMinutes(2));
+            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "longnames");
+            try (Connection c = pg.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'longnames'"
+                         + " AND column_name LIKE 'aaaa%' AND octet_length(column_name) <= 63")) {
+                rs.next();
+                assertEquals(2, rs.getLong(1), "two distinct PostgreSQL columns, each within 63 bytes");
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.ferry.testkit;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -76,7 +77,7 @@ public final class TableComparison {
                     keys.addAll(pk.values());
                 }
             }
-            pgTypes = pgTypes(pgJdbcUrl, pgSchema, table);
+            pgTypes = pgTypes(pgJdbcUrl, pgSchema, pgName(table));
             Map<String, String> types = pgTypes;
             if (!keys.isEmpty()) {
                 // Rows whose declared key is NULL cannot be told apart by it: ferry keys such a table by rowid.
@@ -87,7 +88,7 @@ public final class TableComparison {
                     }
                 }
             }
-            String select = "SELECT " + String.join(", ", columns.stream().map(col -> sqliteSide(quote(col), types.get(col))).toList());
+            String select = "SELECT " + String.join(", ", columns.stream().map(col -> sqliteSide(quote(col), types.get(pgName(col)))).toList());
             if (keys.isEmpty()) {
                 // The rowid under a name no column hides, as SQLite resolves rowid, _rowid_ and oid.
                 String alias = List.of("rowid", "_rowid_", "oid").stream()
@@ -100,12 +101,12 @@ public final class TableComparison {
         try (Connection c = DriverManager.getConnection(pgJdbcUrl)) {
             Map<String, String> types = pgTypes;
             String select = "SELECT " + (keys.isEmpty() ? quote(ROWID) + ", " : "")
-                    + String.join(", ", columns.stream().map(col -> postgresSide(quote(col), types.get(col))).toList());
-            target = read(c, select + " FROM " + quote(pgSchema) + "." + quote(table),
+                    + String.join(", ", columns.stream().map(col -> postgresSide(quote(pgName(col)), types.get(pgName(col)))).toList());
+            target = read(c, select + " FROM " + quote(pgSchema) + "." + quote(pgName(table)),
                     keys.isEmpty() ? List.of(0) : keyPositions(columns, keys, 0));
             List<Integer> jsonColumns = new ArrayList<>();
             for (int i = 0; i < columns.size(); i++) {
-                if ("jsonb".equals(types.get(columns.get(i)))) {
+                if ("jsonb".equals(types.get(pgName(columns.get(i))))) {
                     jsonColumns.add(i + (keys.isEmpty() ? 1 : 0));
                 }
             }
@@ -297,5 +298,26 @@ public final class TableComparison {
 
     private static String quote(String identifier) {
         return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    /** ferry's documented rule for names over PostgreSQL's 63 bytes: 54-byte prefix, '_', CRC-32 of the name in hex. */
+    static String pgName(String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= 63) {
+            return name;
+        }
+        StringBuilder prefix = new StringBuilder();
+        int bytes = 0;
+        for (int cp : name.codePoints().toArray()) {
+            int size = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + size > 54) {
+                break;
+            }
+            prefix.appendCodePoint(cp);
+            bytes += size;
+        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(utf8);
+        return prefix + "_" + String.format("%08x", crc.getValue());
     }
 }

@@ -1,17 +1,54 @@
 package dev.ferry.writer.pg;
 
-/** The one place that quotes PostgreSQL identifiers. */
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+
+/** The one place that names and quotes PostgreSQL identifiers. */
 public final class PgIdentifiers {
+
+    /** PostgreSQL keeps the first 63 bytes of an identifier (NAMEDATALEN - 1) and drops the rest without error. */
+    static final int MAX_BYTES = 63;
+    private static final int HASH_SUFFIX_BYTES = 9;
 
     private PgIdentifiers() {
     }
 
-    /** Always quoted, so that case, spaces, quotes and reserved words survive: {@code a"b} becomes {@code "a""b"}. */
+    /**
+     * Always quoted, so that case, spaces, quotes and reserved words survive: {@code a"b} becomes {@code "a""b"}.
+     * A name longer than PostgreSQL keeps is shortened first (see {@link #pgName}).
+     */
     public static String quote(String identifier) {
         if (identifier.indexOf('\u0000') >= 0) {
             throw new IllegalArgumentException("PostgreSQL identifiers cannot contain a NUL character: " + identifier.replace('\u0000', '?'));
         }
-        return '"' + identifier.replace("\"", "\"\"") + '"';
+        return '"' + pgName(identifier).replace("\"", "\"\"") + '"';
+    }
+
+    /**
+     * The name PostgreSQL gets: the SQLite name itself when it fits in 63 bytes; otherwise its longest prefix of whole
+     * characters within 54 bytes, '_' and 8 hex digits of a CRC-32 of the whole name. Two names that PostgreSQL would
+     * truncate to the same 63 bytes (and then refuse as duplicates, or confuse) stay apart.
+     */
+    public static String pgName(String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= MAX_BYTES) {
+            return name;
+        }
+        StringBuilder prefix = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            int size = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + size > MAX_BYTES - HASH_SUFFIX_BYTES) {
+                break;
+            }
+            prefix.appendCodePoint(cp);
+            bytes += size;
+            i += Character.charCount(cp);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(utf8);
+        return prefix + "_" + String.format("%08x", crc.getValue());
     }
 
     public static String qualified(String schema, String name) {
