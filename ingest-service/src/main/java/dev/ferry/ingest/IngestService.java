@@ -3,6 +3,8 @@ package dev.ferry.ingest;
 import dev.ferry.ingest.connect.SqliteSourceConfig;
 import dev.ferry.ingest.connect.SourceOffset;
 import dev.ferry.ingest.connect.SqliteSourceConnector;
+import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.TopicNames;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.ChangeEvent;
 import io.debezium.engine.DebeziumEngine;
@@ -10,6 +12,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +38,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
@@ -52,6 +57,9 @@ public final class IngestService implements AutoCloseable {
     public record Settings(Path sqlitePath, String sourceName, String bootstrapServers, Path offsetsFile,
                            String topicPrefix, int topicPartitions, Map<String, String> connectorOverrides) {
     }
+
+    /** Room for the record's own framing and headers within the size limit. */
+    private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
 
     private final Settings settings;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -83,7 +91,7 @@ public final class IngestService implements AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 * 1024 * 1024));
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(TopicNames.MAX_RECORD_BYTES));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "600000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry-ingest-" + settings.sourceName());
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
@@ -137,8 +145,14 @@ public final class IngestService implements AutoCloseable {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
             SourceRecord r = event.value();
+            byte[] key = (byte[]) r.key();
+            byte[] value = (byte[]) r.value();
+            if (value != null && key.length + value.length > TopicNames.MAX_RECORD_BYTES - RECORD_OVERHEAD_BYTES) {
+                acks.add(sendTooLarge(r, key, value));
+                continue;
+            }
             ensureTopic(r.topic());
-            acks.add(producer.send(new ProducerRecord<>(r.topic(), r.kafkaPartition(), r.timestamp(), (byte[]) r.key(), (byte[]) r.value())));
+            acks.add(producer.send(new ProducerRecord<>(r.topic(), r.kafkaPartition(), r.timestamp(), key, value)));
         }
         try {
             for (Future<RecordMetadata> ack : acks) {
@@ -168,13 +182,54 @@ public final class IngestService implements AutoCloseable {
         committer.markBatchFinished();
     }
 
+    /**
+     * A row too large for Kafka would stop capture for every table, batch after batch. It goes to the dead-letter
+     * topic instead, as its key and the reason (the row itself cannot travel), and capture goes on; once the row is
+     * smaller, {@code ferry dlq retry} reads it again.
+     */
+    private Future<RecordMetadata> sendTooLarge(SourceRecord r, byte[] key, byte[] value) {
+        String table = r.topic();
+        String column = null;
+        long largest = 0;
+        try {
+            dev.ferry.schemas.avro.ChangeEvent change = EventCodec.decodeChange(value);
+            table = change.getSource().getTable();
+            for (Map.Entry<String, Object> e : change.getAfter().entrySet()) {
+                long size = e.getValue() instanceof ByteBuffer b ? b.remaining()
+                        : e.getValue() instanceof String t ? t.getBytes(StandardCharsets.UTF_8).length : 0;
+                if (size > largest) {
+                    largest = size;
+                    column = e.getKey();
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("cannot look inside an oversized record of {}: {}", r.topic(), e.getMessage());
+        }
+        String reason = "row too large for Kafka: its record is " + (key.length + value.length) + " bytes, over the "
+                + TopicNames.MAX_RECORD_BYTES + "-byte limit" + (column == null ? "" : "; column \"" + column + "\" holds " + largest + " bytes");
+        LOG.warn("dead letter from table \"{}\": {}", table, reason);
+        String topic = TopicNames.deadLetterTopic(settings.topicPrefix(), settings.sourceName());
+        ensureTopic(topic, 1, TopicNames.DEAD_LETTER_TOPIC_CONFIG);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("ferry.reason", reason.getBytes(StandardCharsets.UTF_8));
+        headers.add("ferry.topic", r.topic().getBytes(StandardCharsets.UTF_8));
+        headers.add("ferry.table", table.getBytes(StandardCharsets.UTF_8));
+        if (column != null) {
+            headers.add("ferry.column", column.getBytes(StandardCharsets.UTF_8));
+        }
+        return producer.send(new ProducerRecord<>(topic, null, r.timestamp(), key, null, headers));
+    }
+
     private void ensureTopic(String topic) {
+        ensureTopic(topic, settings.topicPartitions(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(TopicNames.MAX_RECORD_BYTES)));
+    }
+
+    private void ensureTopic(String topic, int partitions, Map<String, String> config) {
         if (knownTopics.contains(topic)) {
             return;
         }
-        NewTopic newTopic = new NewTopic(topic, settings.topicPartitions(), (short) 1)
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(16 * 1024 * 1024)));
+        NewTopic newTopic = new NewTopic(topic, partitions, (short) 1).configs(config);
         try {
             admin.createTopics(List.of(newTopic)).all().get(60, TimeUnit.SECONDS);
             LOG.info("created topic {}", topic);

@@ -15,6 +15,13 @@ public final class TopicNames {
     private static final Pattern ILLEGAL_CHAR = Pattern.compile("[^A-Za-z0-9_-]");
     private static final int MAX_PART = 80;
 
+    /** Largest record ferry's clients, topics and embedded broker accept: a row image and its envelope must fit. */
+    public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+    /** Topic configuration of a dead-letter topic: one partition, kept forever, records as large as any table topic's. */
+    public static final java.util.Map<String, String> DEAD_LETTER_TOPIC_CONFIG = java.util.Map.of(
+            "retention.ms", "-1", "max.message.bytes", Integer.toString(MAX_RECORD_BYTES));
+
     private TopicNames() {
     }
 
