@@ -44,6 +44,15 @@ final class DemoCommand implements Callable<Integer> {
             description = "PostgreSQL schema for the demo's tables; dropped first (default: ${DEFAULT-VALUE}).")
     String targetSchema;
 
+    @Option(names = "--metrics-address", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address to serve /metrics and /health on, with --metrics-port (default: ${DEFAULT-VALUE}).")
+    String metricsAddress;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = {"Serve /metrics (Prometheus) and /health on this port while the demo runs, as 'ferry up' does",
+                    "(default: not served; 0 picks a free port, printed at start). See docs/metrics.md."})
+    Integer metricsPort;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -51,6 +60,9 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (chunks < 1 || seconds < 0) {
             throw new IllegalArgumentException("--chunks must be at least 1 and --seconds at least 0");
+        }
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw new IllegalArgumentException("--metrics-port must be between 0 and 65535, not " + metricsPort);
         }
         PrintWriter out = spec.commandLine().getOut();
         resetDirectory(dataDir);
@@ -68,18 +80,37 @@ final class DemoCommand implements Callable<Integer> {
         }
         Pipeline.Options options = new Pipeline.Options(sqlite, postgres, dataDir.resolve("state"), "knowledgebase", null, "ferry",
                 targetSchema, 1, false, Map.of());
-        try (Pipeline pipeline = new Pipeline(options); Connection app = SampleDatabase.open(sqlite);
+        Pipeline configured = new Pipeline(options);
+        if (metricsPort != null) {
+            configured.withMetrics(metricsAddress, metricsPort);
+        }
+        try (Pipeline pipeline = configured; Connection app = SampleDatabase.open(sqlite);
              Connection pg = PgDatabase.connect(postgres)) {
             pipeline.start();
             out.printf("ferry up: %s -> %s schema %s (embedded Kafka at %s)%n", sqlite, postgres, targetSchema, pipeline.bootstrapServers());
+            if (metricsPort != null) {
+                out.printf("metrics on http://%s:%d/metrics, health on /health%n", metricsAddress, pipeline.metricsPort());
+            }
+            out.flush();
             app.setAutoCommit(false);
             Random random = new Random(7);
             long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
             long step = 0;
             long nextReport = 0;
             while (System.nanoTime() < end) {
-                SampleDatabase.applicationStep(app, random, step++, 50);
-                app.commit();
+                try {
+                    SampleDatabase.applicationStep(app, random, step++, 50);
+                    app.commit();
+                } catch (SQLException e) {
+                    // A deferred transaction that read before ferry's changelog trim wrote gets SQLITE_BUSY(_SNAPSHOT)
+                    // at once, whatever the busy timeout: an application retries it, and so does the demo.
+                    if ((e.getErrorCode() & 0xff) != 5) {
+                        throw e;
+                    }
+                    app.rollback();
+                    Thread.sleep(5);
+                    continue;
+                }
                 if (System.nanoTime() >= nextReport) {
                     report(out, pipeline, app, pg, step);
                     nextReport = System.nanoTime() + 1_000_000_000L;

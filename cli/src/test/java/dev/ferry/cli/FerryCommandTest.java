@@ -128,7 +128,8 @@ class FerryCommandTest {
                     "--data-dir", dir.resolve("state").toString());
             assertEquals(0, run.exitCode(), run.err());
             String orders = run.out().lines().filter(l -> l.startsWith("orders")).findFirst().orElseThrow();
-            assertEquals(List.of("orders", "3", "3", "0", "0"), List.of(orders.trim().split("\\s+")), run.out());
+            assertEquals(List.of("orders", "3", "3", "0", "0"), List.of(orders.trim().split("\\s+")).subList(0, 5), run.out());
+            assertTrue(orders.endsWith("caught up") || orders.endsWith("snapshot"), "state column: " + orders);
         }
     }
 
