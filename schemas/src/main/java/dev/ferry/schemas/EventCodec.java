@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
@@ -26,7 +27,8 @@ public final class EventCodec {
         ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(),
                 ClassSecurityValidator.builder().add(RowKey.class).add(dev.ferry.schemas.avro.KeyColumn.class)
                         .add(ChangeEvent.class).add(dev.ferry.schemas.avro.Source.class).add(dev.ferry.schemas.avro.Op.class)
-                        .add(TableSchema.class).add(dev.ferry.schemas.avro.Column.class).build()));
+                        .add(TableSchema.class).add(dev.ferry.schemas.avro.Column.class).add(dev.ferry.schemas.avro.Index.class)
+                        .add(dev.ferry.schemas.avro.IndexColumn.class).add(dev.ferry.schemas.avro.ForeignKey.class).build()));
     }
 
     private static final SpecificData DATA = SpecificData.get();
@@ -39,6 +41,23 @@ public final class EventCodec {
 
     private static final byte[] CHANGE_HEADER = header(ChangeEvent.getClassSchema());
     private static final byte[] SCHEMA_HEADER = header(TableSchema.getClassSchema());
+    /**
+     * Earlier versions of the table schema event (resources dev/ferry/schemas/history). Changes are additive, so an
+     * event written by an older ferry, e.g. stored in _ferry.tables or still in a topic, reads into the current class.
+     */
+    private static final List<byte[]> OLD_SCHEMA_HEADERS = new java.util.ArrayList<>();
+
+    static {
+        for (String resource : List.of("history/TableSchema-v1.avsc")) {
+            try (var in = EventCodec.class.getResourceAsStream(resource)) {
+                org.apache.avro.Schema old = new org.apache.avro.Schema.Parser().parse(in);
+                SCHEMA_DECODER.addSchema(old);
+                OLD_SCHEMA_HEADERS.add(header(old));
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("cannot load the earlier event schema " + resource + ": " + e.getMessage(), e);
+            }
+        }
+    }
 
     private EventCodec() {
     }
@@ -75,7 +94,7 @@ public final class EventCodec {
         if (startsWith(payload, CHANGE_HEADER)) {
             return Kind.CHANGE;
         }
-        if (startsWith(payload, SCHEMA_HEADER)) {
+        if (startsWith(payload, SCHEMA_HEADER) || OLD_SCHEMA_HEADERS.stream().anyMatch(h -> startsWith(payload, h))) {
             return Kind.SCHEMA;
         }
         return Kind.UNKNOWN;

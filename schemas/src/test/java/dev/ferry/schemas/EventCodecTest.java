@@ -273,4 +273,38 @@ class EventCodecTest {
             }
         }
     }
+
+    @Test
+    void aSchemaEventWrittenByTheFirstVersionStillReads() throws Exception {
+        org.apache.avro.Schema v1;
+        try (var in = EventCodec.class.getResourceAsStream("history/TableSchema-v1.avsc")) {
+            v1 = new org.apache.avro.Schema.Parser().parse(in);
+        }
+        org.apache.avro.Schema columnSchema = v1.getField("columns").schema().getElementType();
+        org.apache.avro.generic.GenericRecord column = new org.apache.avro.generic.GenericData.Record(columnSchema);
+        column.put("name", "id");
+        column.put("declared_type", "INTEGER");
+        column.put("not_null", false);
+        column.put("default_value", null);
+        column.put("pk_position", 1);
+        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(v1);
+        old.put("source", "app");
+        old.put("table", "t");
+        old.put("schema_version", 7L);
+        old.put("rowid_key", false);
+        old.put("without_rowid", false);
+        old.put("columns", List.of(column));
+        old.put("ts_ms", 1L);
+        java.nio.ByteBuffer encoded = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), v1).encode(old);
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+
+        assertEquals(EventCodec.Kind.SCHEMA, EventCodec.kindOf(bytes));
+        TableSchema read = EventCodec.decodeSchema(bytes);
+        assertEquals("t", read.getTable());
+        assertEquals(7L, read.getSchemaVersion());
+        assertEquals("id", read.getColumns().get(0).getName());
+        assertEquals(1, read.getColumns().get(0).getPkPosition());
+    }
 }

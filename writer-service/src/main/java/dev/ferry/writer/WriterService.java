@@ -11,6 +11,7 @@ import dev.ferry.writer.WriterMetrics.DeadLetterReason;
 import dev.ferry.writer.pg.MetadataStore;
 import dev.ferry.writer.pg.PgDatabase;
 import dev.ferry.writer.pg.PgIdentifiers;
+import dev.ferry.writer.pg.SchemaTranslation;
 import dev.ferry.writer.pg.TableApplier;
 import dev.ferry.writer.pg.TargetTable;
 import dev.ferry.writer.pg.TypeMapping;
@@ -107,6 +108,10 @@ public final class WriterService implements Runnable, AutoCloseable {
     private final java.util.Set<TopicPartition> unpositioned = new java.util.HashSet<>();
     private Connection connection;
     private Map<String, TableApplier> appliers = new HashMap<>();
+    /** The last translation per source table, to retry foreign keys that waited for their parent. */
+    private final Map<String, SchemaTranslation> translations = new HashMap<>();
+    /** True when the session skips foreign-key checks (session_replication_role = replica), so keys can exist. */
+    private boolean foreignKeysAllowed;
     private int nextApplierId;
     private final WriterMetrics metrics;
     private final KafkaClientMetrics consumerMetrics;
@@ -252,7 +257,7 @@ public final class WriterService implements Runnable, AutoCloseable {
                         if (rows != null) {
                             applied += rows.flush(connection, rowByRow, rejected);
                         }
-                        working.put(schema.getTable(), applySchema(schema, working.get(schema.getTable())));
+                        working.put(schema.getTable(), applySchema(schema, working.get(schema.getTable()), working));
                         metrics.table(schema.getTable());
                     }
                     case CHANGE -> {
@@ -286,15 +291,17 @@ public final class WriterService implements Runnable, AutoCloseable {
         consumer.commitAsync(commit, null);
     }
 
-    private TableApplier applySchema(TableSchema schema, TableApplier previous) throws SQLException {
-        TargetTable table = TargetTable.of(settings.targetSchema(), schema, types);
+    private TableApplier applySchema(TableSchema schema, TableApplier previous, Map<String, TableApplier> working) throws SQLException {
+        boolean citext = SchemaTranslation.wantsCitext(schema, types) && createCitext(schema.getTable());
+        SchemaTranslation translation = SchemaTranslation.of(settings.targetSchema(), schema, types, citext, foreignKeysAllowed);
+        TargetTable table = translation.table();
         for (String key : types.unmatched(schema.getTable(), schema.getColumns().stream().map(c -> c.getName()).toList())) {
             LOG.warn("type override '{}' names no column of table \"{}\"; it has no effect", key, schema.getTable());
         }
         TableApplier applier = new TableApplier(table, nextApplierId++);
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + PgIdentifiers.quote(settings.targetSchema()));
-            st.execute(table.createSql());
+            createTable(st, table);
             for (String ddl : table.alignSql(previous == null ? null : previous.table())) {
                 st.execute(ddl);
             }
@@ -308,7 +315,112 @@ public final class WriterService implements Runnable, AutoCloseable {
                     + "\": " + e.getMessage(), e);
         }
         LOG.info("table {} ready ({} column(s), schema version {})", table.qualifiedName(), table.columns().size(), schema.getSchemaVersion());
+        translations.put(schema.getTable(), translation);
+        runTolerant(translation.table(), translation.defaults());
+        if (schema.getSnapshotDone()) {
+            // Indexes and constraints after the bulk load, not maintained row by row during it; IF NOT EXISTS or a
+            // lookup makes this a no-op for a table that has them already (a restart, a later schema change).
+            runTolerant(translation.table(), translation.afterSnapshot());
+            // Foreign keys of other tables that waited for this one.
+            for (var e : translations.entrySet()) {
+                if (!e.getKey().equals(schema.getTable()) && working.containsKey(e.getKey())) {
+                    runTolerant(e.getValue().table(), e.getValue().foreignKeys().stream()
+                            .filter(fk -> schema.getTable().equals(fk.refTable())).toList());
+                }
+            }
+        }
         return applier;
+    }
+
+    /** CREATE TABLE; should PostgreSQL refuse one of the translated defaults, the table is created without defaults. */
+    private void createTable(Statement st, TargetTable table) throws SQLException {
+        if (table.columns().stream().noneMatch(c -> c.defaultSql() != null)) {
+            st.execute(table.createSql());
+            return;
+        }
+        Savepoint savepoint = connection.setSavepoint();
+        try {
+            st.execute(table.createSql());
+            connection.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            if (PgDatabase.isConnectionLost(e, connection)) {
+                throw e;
+            }
+            connection.rollback(savepoint);
+            LOG.warn("table {} created without its defaults: PostgreSQL refused them ({}): {}", table.qualifiedName(), e.getMessage(),
+                    table.createSql());
+            st.execute(table.withoutDefaults().createSql());
+        }
+    }
+
+    /**
+     * Runs statements whose failure must not stop replication: each in a savepoint; a refusal is logged with the table
+     * and the SQL, and the next statement runs. A constraint the table has already, or whose other table is missing,
+     * is skipped (the missing table's own schema event tries again).
+     */
+    private void runTolerant(TargetTable table, List<SchemaTranslation.Statement> statements) throws SQLException {
+        for (SchemaTranslation.Statement s : statements) {
+            if (s.constraint() != null && constraintExists(table, s.constraint())) {
+                continue;
+            }
+            if (s.requires() != null && !relationExists(s.requires())) {
+                LOG.warn("{} {} of {} waits: table {} does not exist yet; tried again when its schema arrives", s.kind().label(),
+                        s.name(), table.qualifiedName(), s.requires());
+                continue;
+            }
+            Savepoint savepoint = connection.setSavepoint();
+            long started = System.nanoTime();
+            try (Statement st = connection.createStatement()) {
+                st.execute(s.sql());
+                connection.releaseSavepoint(savepoint);
+                LOG.info("{} {} of {} created in {} ms: {}", s.kind().label(), s.name(), table.qualifiedName(),
+                        (System.nanoTime() - started) / 1_000_000, s.sql());
+            } catch (SQLException e) {
+                if (PgDatabase.isConnectionLost(e, connection)) {
+                    throw e;
+                }
+                connection.rollback(savepoint);
+                LOG.warn("{} {} of table {} not created, replication goes on: {} ({})", s.kind().label(), s.name(), table.qualifiedName(),
+                        e.getMessage(), s.sql());
+            }
+        }
+    }
+
+    private boolean constraintExists(TargetTable table, String name) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?")) {
+            ps.setString(1, table.qualifiedName());
+            ps.setString(2, name);
+            try (var rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private boolean relationExists(String qualifiedName) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, qualifiedName);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** Creates the citext extension if it is missing; false (with a warning) when PostgreSQL refuses. */
+    private boolean createCitext(String table) throws SQLException {
+        Savepoint savepoint = connection.setSavepoint();
+        try (Statement st = connection.createStatement()) {
+            st.execute("CREATE EXTENSION IF NOT EXISTS citext");
+            connection.releaseSavepoint(savepoint);
+            return true;
+        } catch (SQLException e) {
+            if (PgDatabase.isConnectionLost(e, connection)) {
+                throw e;
+            }
+            connection.rollback(savepoint);
+            LOG.warn("table \"{}\" has COLLATE NOCASE columns but the citext extension cannot be created ({}): they become text,"
+                    + " compared case-sensitively", table, e.getMessage());
+            return false;
+        }
     }
 
     /** A table PostgreSQL will not create or alter as asked: no row of it can be written, so the writer stops and says why. */
@@ -495,6 +607,7 @@ public final class WriterService implements Runnable, AutoCloseable {
     private Connection openDatabase() throws SQLException {
         Connection c = PgDatabase.connect(settings.jdbcUrl(), "ferry-writer");
         c.setAutoCommit(false);
+        foreignKeysAllowed = replicaRole(c);
         MetadataStore.create(c);
         Map<String, TableApplier> loaded = new HashMap<>();
         for (TableSchema schema : MetadataStore.schemas(c, settings.sourceName()).values()) {
@@ -503,6 +616,26 @@ public final class WriterService implements Runnable, AutoCloseable {
         c.commit();
         appliers = loaded;
         return c;
+    }
+
+    /**
+     * Sets session_replication_role = replica, as PostgreSQL's own logical replication does: foreign keys (and user
+     * triggers) do not fire for the writer's rows, so a child row may arrive before its parent, as tables travel on
+     * separate topics. False, with a warning, when the role may not set it: foreign keys are then not created.
+     */
+    private static boolean replicaRole(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET session_replication_role = replica");
+            c.commit();
+            return true;
+        } catch (SQLException e) {
+            if (PgDatabase.isConnectionLost(e, c)) {
+                throw e;
+            }
+            c.rollback();
+            LOG.warn("cannot set session_replication_role = replica ({}): foreign keys are not created during replication", e.getMessage());
+            return false;
+        }
     }
 
     /** Opens a new connection and puts every assigned partition back at its stored offset; false while PostgreSQL is away. */

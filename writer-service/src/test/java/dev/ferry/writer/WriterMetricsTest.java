@@ -66,14 +66,14 @@ class WriterMetricsTest {
         pg.close();
     }
 
-    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1), new Column("qty", "INTEGER", false, null, 0));
+    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null), new Column("qty", "INTEGER", false, null, 0, null));
 
     private static String topicWithSchema(String source, String table) throws Exception {
         String topic = TopicNames.tableTopic("ferry", source, table);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
-        TableSchema schema = new TableSchema(source, table, 1L, false, false, COLUMNS, 0L);
+        TableSchema schema = new TableSchema(source, table, 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false);
         producer.send(new ProducerRecord<>(topic, 0, EventCodec.encodeKey(new RowKey(List.of())), EventCodec.encodeSchema(schema))).get();
         return topic;
     }

@@ -71,8 +71,8 @@ class WriterServiceTest {
         pg.close();
     }
 
-    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1),
-            new Column("qty", "INTEGER", false, null, 0), new Column("note", "TEXT", true, null, 0));
+    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null),
+            new Column("qty", "INTEGER", false, null, 0, null), new Column("note", "TEXT", true, null, 0, null));
 
     private static String topic(String source) throws Exception {
         String topic = TopicNames.tableTopic("ferry", source, "stock");
@@ -83,7 +83,7 @@ class WriterServiceTest {
     }
 
     private static void sendSchema(String topic, String source) throws Exception {
-        TableSchema schema = new TableSchema(source, "stock", 1L, false, false, COLUMNS, 0L);
+        TableSchema schema = new TableSchema(source, "stock", 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false);
         producer.send(new ProducerRecord<>(topic, 0, EventCodec.encodeKey(new RowKey(List.of())), EventCodec.encodeSchema(schema))).get();
     }
 

@@ -4,12 +4,10 @@ import dev.ferry.ingest.sqlite.TableInfo;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.ChangeEvent;
-import dev.ferry.schemas.avro.Column;
 import dev.ferry.schemas.avro.KeyColumn;
 import dev.ferry.schemas.avro.Op;
 import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.schemas.avro.Source;
-import dev.ferry.schemas.avro.TableSchema;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,16 +55,12 @@ final class EventRecords {
         return meta(table).topic();
     }
 
-    /** The table's schema event, once per partition so that every consumer of the topic sees it before the rows. */
-    List<SourceRecord> schema(TableInfo table, Map<String, Object> offset) {
-        List<Column> columns = new ArrayList<>();
-        for (TableInfo.ColumnInfo c : table.columns()) {
-            columns.add(new Column(c.name(), c.declaredType(), c.notNull(), c.defaultValue(), c.pkPosition()));
-        }
-        TableSchema schema = TableSchema.newBuilder().setSource(source).setTable(table.name())
-                .setSchemaVersion(table.schemaVersion()).setRowidKey(table.keyedByRowid()).setWithoutRowid(table.withoutRowid())
-                .setColumns(columns).setTsMs(System.currentTimeMillis()).build();
-        byte[] value = EventCodec.encodeSchema(schema);
+    /**
+     * The table's schema event, once per partition so that every consumer of the topic sees it before the rows.
+     * {@code snapshotDone}: no read of the table is under way, every row it had precedes this event.
+     */
+    List<SourceRecord> schema(TableInfo table, boolean snapshotDone, Map<String, Object> offset) {
+        byte[] value = EventCodec.encodeSchema(table.schemaEvent(source, snapshotDone));
         List<SourceRecord> records = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
             records.add(new SourceRecord(sourcePartition, offset, topic(table), p, Schema.BYTES_SCHEMA, SCHEMA_KEY,

@@ -62,6 +62,10 @@ public final class SqliteSourceTask extends SourceTask {
     /** True for the first snapshot (offset phase snapshot); false for tables snapshotted again while streaming. */
     private boolean initialSnapshot;
     private Set<String> snapshotTables = Set.of();
+    /** Tables of the snapshot whose last row is behind us and whose schema event with snapshot_done was sent. */
+    private Set<String> snapshotFinished = new LinkedHashSet<>();
+    /** Table of the last snapshot row sent, null before the first. */
+    private String snapshotTable;
     private long snapshotRows;
 
     @Override
@@ -99,14 +103,15 @@ public final class SqliteSourceTask extends SourceTask {
                 if (!again.isEmpty()) {
                     startSnapshot(again, false);
                 }
-                tables.values().forEach(t -> pendingSchemas.addAll(records.schema(t, snapshot != null ? snapshotProgressOffset() : streamOffset())));
+                Map<String, Object> schemaOffset = snapshot != null ? snapshotProgressOffset() : streamOffset();
+                tables.values().forEach(t -> pendingSchemas.addAll(records.schema(t, !beingRead(t), schemaOffset)));
             } else {
                 if (offset != null) {
                     LOG.info("{}: starting a new snapshot ({})", path, offset.streaming()
                             ? "the changelog was created anew since the last run" : "the previous snapshot did not finish");
                 }
                 startSnapshot(tables.keySet(), true);
-                tables.values().forEach(t -> pendingSchemas.addAll(records.schema(t, snapshotProgressOffset())));
+                tables.values().forEach(t -> pendingSchemas.addAll(records.schema(t, false, snapshotProgressOffset())));
             }
         } catch (SQLException e) {
             throw new ConnectException("cannot start capturing " + path + ": " + e.getMessage(), e);
@@ -118,6 +123,8 @@ public final class SqliteSourceTask extends SourceTask {
         snapshot = new SnapshotReader(readConnection, selected);
         initialSnapshot = initial;
         snapshotTables = new LinkedHashSet<>(names);
+        snapshotFinished = new LinkedHashSet<>();
+        snapshotTable = null;
         snapshotRows = 0;
         if (initial) {
             lastSeq = snapshot.highWaterMark();
@@ -169,6 +176,10 @@ public final class SqliteSourceTask extends SourceTask {
                 done = true;
                 break;
             }
+            if (snapshotTable != null && !snapshotTable.equals(row.table().name())) {
+                finishSnapshotOf(snapshotTable, out, offset);
+            }
+            snapshotTable = row.table().name();
             out.addAll(records.change(row.table(), Op.r, records.keyOf(row.table(), row.image()), row.image(),
                     lastSeq, true, now, offset));
             snapshotRows++;
@@ -178,18 +189,33 @@ public final class SqliteSourceTask extends SourceTask {
         }
         snapshot.close();
         snapshot = null;
-        LOG.info("snapshot of {} done: {} row(s); streaming the changelog after seq {}", snapshotTables, snapshotRows, lastSeq);
-        if (out.isEmpty()) {
-            // Every table was empty: a schema event carries the offset that ends the snapshot.
-            tables.values().stream().filter(t -> snapshotTables.contains(t.name())).findFirst()
-                    .ifPresent(t -> out.addAll(records.schema(t, offset)));
+        // Tables read last, and empty ones: their schema event with snapshot_done (so out is empty only without tables).
+        for (String name : snapshotTables) {
+            finishSnapshotOf(name, out, offset);
         }
+        LOG.info("snapshot of {} done: {} row(s); streaming the changelog after seq {}", snapshotTables, snapshotRows, lastSeq);
         if (!out.isEmpty()) {
             // The last record carries the stream offset: a restart after it streams instead of snapshotting again.
             SourceRecord last = out.remove(out.size() - 1);
             out.add(new SourceRecord(last.sourcePartition(), streamOffset(), last.topic(), last.kafkaPartition(),
                     last.keySchema(), last.key(), last.valueSchema(), last.value(), last.timestamp()));
         }
+    }
+
+    /**
+     * After the last snapshot row of a table: its schema event again, with snapshot_done, so that the writer builds
+     * indexes and constraints once after the bulk load instead of maintaining them row by row.
+     */
+    private void finishSnapshotOf(String name, List<SourceRecord> out, Map<String, Object> offset) {
+        TableInfo table = tables.get(name);
+        if (table != null && snapshotFinished.add(name)) {
+            out.addAll(records.schema(table, true, offset));
+        }
+    }
+
+    /** True while a snapshot is reading the table (its rows are not all on the topic yet). */
+    private boolean beingRead(TableInfo table) {
+        return snapshot != null && snapshotTables.contains(table.name()) && !snapshotFinished.contains(table.name());
     }
 
     private void pollChangelog(List<SourceRecord> out) throws SQLException {
@@ -229,7 +255,7 @@ public final class SqliteSourceTask extends SourceTask {
             startSnapshot(again, false);
         }
         Map<String, Object> offset = snapshot != null ? snapshotProgressOffset() : streamOffset();
-        tables.values().forEach(t -> out.addAll(records.schema(t, offset)));
+        tables.values().forEach(t -> out.addAll(records.schema(t, !beingRead(t), offset)));
         if (snapshot != null) {
             pollSnapshot(out);
         }

@@ -1,17 +1,25 @@
 package dev.ferry.ingest.sqlite;
 
+import dev.ferry.schemas.avro.ForeignKey;
+import dev.ferry.schemas.avro.Index;
+import dev.ferry.schemas.avro.IndexColumn;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Reads the user tables of a SQLite database and their keys. */
+/**
+ * Reads the user tables of a SQLite database: columns, keys, indexes, foreign keys and CHECK constraints. The
+ * PRAGMAs give most of it; collations, CHECK expressions and index expressions come from the CREATE text.
+ */
 public final class SchemaReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(SchemaReader.class);
@@ -48,13 +56,14 @@ public final class SchemaReader {
     }
 
     static TableInfo readTable(Connection connection, String name, long version) throws SQLException {
+        CreateStatementText.TableText text = CreateStatementText.table(createSql(connection, "table", name));
         List<TableInfo.ColumnInfo> columns = new ArrayList<>();
         try (var ps = connection.prepareStatement("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     columns.add(new TableInfo.ColumnInfo(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2),
-                            rs.getInt(3) != 0, rs.getString(4), rs.getInt(5)));
+                            rs.getInt(3) != 0, rs.getString(4), rs.getInt(5), text.collationOf(rs.getString(1))));
                 }
             }
         }
@@ -81,7 +90,96 @@ public final class SchemaReader {
                 LOG.warn("table \"{}\" has no primary key: rows are keyed by rowid, which VACUUM may renumber", name);
             }
         }
-        return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version);
+        return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version, indexes(connection, name),
+                foreignKeys(connection, name), List.copyOf(text.checks()));
+    }
+
+    private static String createSql(Connection connection, String type, String name) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT sql FROM sqlite_schema WHERE type = ? AND name = ?")) {
+            ps.setString(1, type);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /** The table's indexes by name, with their key columns in order; an expression column carries its text. */
+    static List<Index> indexes(Connection connection, String table) throws SQLException {
+        List<Index> indexes = new ArrayList<>();
+        try (var ps = connection.prepareStatement("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?) ORDER BY name")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    indexes.add(Index.newBuilder().setName(rs.getString(1)).setUnique(rs.getInt(2) != 0).setOrigin(rs.getString(3))
+                            .setPartial(rs.getInt(4) != 0).setColumns(List.of()).build());
+                }
+            }
+        }
+        for (Index index : indexes) {
+            CreateStatementText.IndexText text = CreateStatementText.index(createSql(connection, "index", index.getName()));
+            List<IndexColumn> columns = new ArrayList<>();
+            try (var ps = connection.prepareStatement(
+                    "SELECT seqno, cid, name, \"desc\", coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno")) {
+                ps.setString(1, index.getName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        int seqno = rs.getInt(1);
+                        int cid = rs.getInt(2);
+                        IndexColumn.Builder column = IndexColumn.newBuilder().setDesc(rs.getInt(4) != 0).setCollation(rs.getString(5));
+                        if (cid == -2) {
+                            column.setExpression(seqno < text.items().size() ? text.items().get(seqno) : null);
+                        } else {
+                            column.setName(cid == -1 ? "rowid" : rs.getString(3));
+                        }
+                        columns.add(column.build());
+                    }
+                }
+            }
+            index.setColumns(columns);
+            index.setWhere(index.getPartial() ? text.where() : null);
+        }
+        return indexes;
+    }
+
+    /** Foreign keys in declaration order; referenced columns default to the parent's primary key, as SQLite reads them. */
+    static List<ForeignKey> foreignKeys(Connection connection, String table) throws SQLException {
+        Map<Integer, ForeignKey> byId = new TreeMap<>();
+        try (var ps = connection.prepareStatement(
+                "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ForeignKey fk = byId.computeIfAbsent(rs.getInt(1), id -> ForeignKey.newBuilder().setRefTable("").setColumns(new ArrayList<>())
+                            .setRefColumns(new ArrayList<>()).build());
+                    fk.setRefTable(rsString(rs, 2));
+                    fk.setOnUpdate(rsString(rs, 5));
+                    fk.setOnDelete(rsString(rs, 6));
+                    fk.getColumns().add(rs.getString(3));
+                    if (rs.getString(4) != null) {
+                        fk.getRefColumns().add(rs.getString(4));
+                    }
+                }
+            }
+        }
+        for (ForeignKey fk : byId.values()) {
+            if (fk.getRefColumns().isEmpty()) {
+                try (var ps = connection.prepareStatement("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk")) {
+                    ps.setString(1, fk.getRefTable().toString());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            fk.getRefColumns().add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+        }
+        return List.copyOf(byId.values());
+    }
+
+    private static String rsString(ResultSet rs, int column) throws SQLException {
+        String s = rs.getString(column);
+        return s == null ? "" : s;
     }
 
     /**

@@ -1,5 +1,9 @@
 package dev.ferry.ingest.sqlite;
 
+import dev.ferry.schemas.avro.Column;
+import dev.ferry.schemas.avro.ForeignKey;
+import dev.ferry.schemas.avro.Index;
+import dev.ferry.schemas.avro.TableSchema;
 import java.util.List;
 
 /**
@@ -7,20 +11,47 @@ import java.util.List;
  *
  * @param rowidAlias when the table has no primary key, the name under which its rowid can be selected
  *                   ({@code rowid}, {@code _rowid_} or {@code oid}, whichever no column hides); null otherwise
+ * @param checks     CHECK expressions of the CREATE TABLE text, as written
  */
-public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRowid, String rowidAlias, long schemaVersion) {
+public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRowid, String rowidAlias, long schemaVersion,
+                        List<Index> indexes, List<ForeignKey> foreignKeys, List<String> checks) {
 
     /** Column name under which a rowid key travels in events and lands in PostgreSQL. */
     public static final String ROWID_COLUMN = "_ferry_rowid";
 
-    public record ColumnInfo(String name, String declaredType, boolean notNull, String defaultValue, int pkPosition) {
+    /** @param collation the COLLATE of the column in CREATE TABLE, null when none */
+    public record ColumnInfo(String name, String declaredType, boolean notNull, String defaultValue, int pkPosition, String collation) {
+
+        /** The fields the shape digest has always covered, in the text it has always used. */
+        String shapeText() {
+            return "ColumnInfo[name=" + name + ", declaredType=" + declaredType + ", notNull=" + notNull + ", defaultValue="
+                    + defaultValue + ", pkPosition=" + pkPosition + "]";
+        }
     }
 
-    /** A short digest of the table's shape (columns, key, rowid use): equal digests, same shape. */
+    /**
+     * A short digest of the table's shape (columns, key, rowid use): equal digests, same shape. Indexes, constraints
+     * and collations are left out: they need no new read of the rows, and stored offsets keep their digests.
+     */
     public String shapeDigest() {
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update((columns + "|" + withoutRowid + "|" + rowidAlias).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String columnsText = "[" + String.join(", ", columns.stream().map(ColumnInfo::shapeText).toList()) + "]";
+        crc.update((columnsText + "|" + withoutRowid + "|" + rowidAlias).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         return Long.toHexString(crc.getValue());
+    }
+
+    /**
+     * The table's schema event (docs/events.md). {@code snapshotDone}: every row the table had when it was read
+     * precedes this event on the topic, so the writer may build indexes and constraints.
+     */
+    public TableSchema schemaEvent(String source, boolean snapshotDone) {
+        List<Column> schemaColumns = columns.stream().map(c -> Column.newBuilder().setName(c.name()).setDeclaredType(c.declaredType())
+                .setNotNull(c.notNull()).setDefaultValue(c.defaultValue()).setPkPosition(c.pkPosition()).setCollation(c.collation())
+                .build()).toList();
+        return TableSchema.newBuilder().setSource(source).setTable(name).setSchemaVersion(schemaVersion)
+                .setRowidKey(keyedByRowid()).setWithoutRowid(withoutRowid).setColumns(schemaColumns)
+                .setTsMs(System.currentTimeMillis()).setIndexes(indexes).setForeignKeys(foreignKeys).setChecks(checks)
+                .setSnapshotDone(snapshotDone).build();
     }
 
     public boolean keyedByRowid() {

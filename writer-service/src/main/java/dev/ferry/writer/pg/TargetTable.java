@@ -19,9 +19,21 @@ public final class TargetTable {
     /** Column name of the key of a table keyed by rowid, as the ingest side sends it. */
     public static final String ROWID_COLUMN = "_ferry_rowid";
 
-    /** One target column. */
-    public record TargetColumn(String name, PgType type, boolean notNull) {
+    /**
+     * One target column.
+     *
+     * @param ddlType the type as written in DDL: {@code type.sql()}, or {@code citext} for a COLLATE NOCASE text column
+     * @param defaultSql the DEFAULT written in CREATE TABLE, or null
+     */
+    public record TargetColumn(String name, PgType type, boolean notNull, String ddlType, String defaultSql) {
+
+        public TargetColumn(String name, PgType type, boolean notNull) {
+            this(name, type, notNull, type.sql(), null);
+        }
     }
+
+    /** The PostgreSQL type of a text column that SQLite compares with COLLATE NOCASE, when the extension is there. */
+    static final String CITEXT = "citext";
 
     private final String schema;
     private final String sourceTable;
@@ -41,8 +53,16 @@ public final class TargetTable {
         this.keyIndexes = keyColumns.stream().mapToInt(indexByName::get).toArray();
     }
 
-    /** The target of a SQLite table, its column types chosen by {@code types}. */
+    /** The target of a SQLite table, its column types chosen by {@code types}, COLLATE NOCASE columns as text. */
     public static TargetTable of(String targetSchema, TableSchema source, TypeMapping types) {
+        return of(targetSchema, source, types, false);
+    }
+
+    /**
+     * The target of a SQLite table, its column types chosen by {@code types}; {@code citext}: COLLATE NOCASE text
+     * columns become {@code citext} (the extension must exist). Defaults are translated by {@link ColumnDefaults}.
+     */
+    public static TargetTable of(String targetSchema, TableSchema source, TypeMapping types, boolean citext) {
         List<TargetColumn> columns = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         if (source.getRowidKey()) {
@@ -50,14 +70,30 @@ public final class TargetTable {
             keys.add(ROWID_COLUMN);
         }
         for (Column c : source.getColumns()) {
-            columns.add(new TargetColumn(c.getName(), types.typeOf(source.getTable(), c.getName(), c.getDeclaredType()),
-                    c.getNotNull() || (!source.getRowidKey() && c.getPkPosition() > 0)));
+            PgType type = types.typeOf(source.getTable(), c.getName(), c.getDeclaredType());
+            String ddlType = citext && type == PgType.TEXT && isNocase(c.getCollation()) ? CITEXT : type.sql();
+            columns.add(new TargetColumn(c.getName(), type, c.getNotNull() || (!source.getRowidKey() && c.getPkPosition() > 0), ddlType,
+                    ColumnDefaults.translate(c.getDefaultValue(), type, c.getName()).inline()));
         }
         if (!source.getRowidKey()) {
             source.getColumns().stream().filter(c -> c.getPkPosition() > 0)
                     .sorted(Comparator.comparingInt(Column::getPkPosition)).forEach(c -> keys.add(c.getName()));
         }
         return new TargetTable(targetSchema, source.getTable(), columns, keys);
+    }
+
+    /** The same table with no column DEFAULT. */
+    public TargetTable withoutDefaults() {
+        return new TargetTable(schema, sourceTable, columns.stream()
+                .map(c -> new TargetColumn(c.name(), c.type(), c.notNull(), c.ddlType(), null)).toList(), keyColumns);
+    }
+
+    static boolean isNocase(String collation) {
+        return collation != null && collation.equalsIgnoreCase("NOCASE");
+    }
+
+    public String schema() {
+        return schema;
     }
 
     public String sourceTable() {
@@ -88,7 +124,8 @@ public final class TargetTable {
     public String createSql() {
         StringBuilder sql = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(qualifiedName()).append(" (");
         for (TargetColumn c : columns) {
-            sql.append(quote(c.name())).append(' ').append(c.type().sql()).append(c.notNull() ? " NOT NULL" : "").append(", ");
+            sql.append(quote(c.name())).append(' ').append(c.ddlType()).append(c.notNull() ? " NOT NULL" : "")
+                    .append(c.defaultSql() != null ? " DEFAULT " + c.defaultSql() : "").append(", ");
         }
         sql.append("PRIMARY KEY (").append(columnList(keyColumns)).append("))");
         return sql.toString();
@@ -102,7 +139,7 @@ public final class TargetTable {
     public List<String> alignSql(TargetTable previous) {
         List<String> ddl = new ArrayList<>();
         for (TargetColumn c : columns) {
-            ddl.add("ALTER TABLE " + qualifiedName() + " ADD COLUMN IF NOT EXISTS " + quote(c.name()) + ' ' + c.type().sql());
+            ddl.add("ALTER TABLE " + qualifiedName() + " ADD COLUMN IF NOT EXISTS " + quote(c.name()) + ' ' + c.ddlType());
         }
         if (previous != null) {
             for (TargetColumn c : previous.columns) {

@@ -1,0 +1,60 @@
+package dev.ferry.ingest.sqlite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.schemas.avro.ForeignKey;
+import dev.ferry.schemas.avro.Index;
+import dev.ferry.testkit.SqliteTestDatabase;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What SQLite's PRAGMAs do not say is read from the CREATE text: collations, CHECKs, index expressions and WHERE. */
+class SchemaReaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void collationsChecksIndexesAndForeignKeysAreRead() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "s.db",
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE)",
+                "CREATE TABLE \"my child\" (id INTEGER PRIMARY KEY, \"Name, full\" TEXT COLLATE NOCASE CHECK (length(\"Name, full\") > 0),"
+                        + " note TEXT DEFAULT 'COLLATE x, CHECK (y)' COLLATE RTRIM, parent_id INTEGER REFERENCES parent ON DELETE SET NULL,"
+                        + " code TEXT, CONSTRAINT c1 CHECK (id > 0), FOREIGN KEY (code) REFERENCES parent(code))",
+                "CREATE INDEX child_expr ON \"my child\" (lower(note), parent_id DESC) WHERE parent_id IS NOT NULL AND note <> ','",
+                "CREATE UNIQUE INDEX child_nocase ON \"my child\" (code COLLATE NOCASE)");
+        TableInfo child;
+        try (Connection c = db.connect()) {
+            child = SchemaReader.readTables(c, null).stream().filter(t -> t.name().equals("my child")).findFirst().orElseThrow();
+        }
+        Map<String, String> collations = child.columns().stream().filter(col -> col.collation() != null)
+                .collect(Collectors.toMap(TableInfo.ColumnInfo::name, TableInfo.ColumnInfo::collation));
+        assertEquals(Map.of("Name, full", "NOCASE", "note", "RTRIM"), collations);
+        assertEquals(List.of("length(\"Name, full\") > 0", "id > 0"), child.checks());
+
+        Map<String, Index> indexes = child.indexes().stream().collect(Collectors.toMap(Index::getName, i -> i));
+        Index expr = indexes.get("child_expr");
+        assertTrue(expr.getPartial());
+        assertEquals("parent_id IS NOT NULL AND note <> ','", expr.getWhere());
+        assertEquals("lower(note)", expr.getColumns().get(0).getExpression());
+        assertNull(expr.getColumns().get(0).getName());
+        assertEquals("parent_id", expr.getColumns().get(1).getName());
+        assertTrue(expr.getColumns().get(1).getDesc());
+        assertEquals("NOCASE", indexes.get("child_nocase").getColumns().get(0).getCollation());
+        assertEquals("c", indexes.get("child_nocase").getOrigin());
+
+        List<ForeignKey> fks = child.foreignKeys();
+        assertEquals(2, fks.size());
+        ForeignKey toPk = fks.stream().filter(f -> f.getColumns().equals(List.of("parent_id"))).findFirst().orElseThrow();
+        assertEquals(List.of("id"), toPk.getRefColumns(), "no column named: the parent's primary key");
+        assertEquals("SET NULL", toPk.getOnDelete());
+        assertEquals("parent", toPk.getRefTable());
+    }
+}
