@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.schemas.TopicNames;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.nio.charset.StandardCharsets;
@@ -34,9 +34,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,33 +47,14 @@ class LargeValuesTest {
     private static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
     private static final int TEN_MB = 10 * 1024 * 1024;
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startInfrastructure() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stopInfrastructure() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
-    }
-
     private Pipeline pipeline(SqliteTestDatabase db, String source) {
-        return new Pipeline(new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), source, broker.bootstrapServers(), "ferry",
+        return new Pipeline(new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), source, infra.broker().bootstrapServers(), "ferry",
                 source, 1, false, Map.of()));
     }
 
@@ -126,7 +106,7 @@ class LargeValuesTest {
             assertRow("large", 1, blob, null);
             assertRow("large", 2, null, updatedText);
             assertRow("large", 3, streamedBlob, "small");
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "large");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "large");
             assertEquals(Integer.toString(MAX_MESSAGE_BYTES), topicMaxMessageBytes(TopicNames.tableTopic("ferry", "large", "docs")),
                     "the table topic takes records up to 16 MiB");
             assertEquals(Integer.toString(MAX_MESSAGE_BYTES), topicMaxMessageBytes(TopicNames.deadLetterTopic("ferry", "large")),
@@ -150,7 +130,7 @@ class LargeValuesTest {
 
             assertRow("huge", 1, new byte[] {1, 1}, null);
             assertRow("huge", 3, new byte[] {3}, null);
-            try (Connection c = pg.connect(); Statement st = c.createStatement();
+            try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM huge.docs WHERE id = 2")) {
                 rs.next();
                 assertEquals(0, rs.getLong(1), "the oversized row is not written");
@@ -176,7 +156,7 @@ class LargeValuesTest {
     }
 
     private static void assertRow(String schema, long id, byte[] data, String body) throws SQLException {
-        try (Connection c = pg.connect(); PreparedStatement ps = c.prepareStatement("SELECT data, body FROM " + schema + ".docs WHERE id = ?")) {
+        try (Connection c = infra.pg().connect(); PreparedStatement ps = c.prepareStatement("SELECT data, body FROM " + schema + ".docs WHERE id = ?")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 assertTrue(rs.next(), "row " + id + " is in PostgreSQL");
@@ -191,7 +171,7 @@ class LargeValuesTest {
     }
 
     private static String topicMaxMessageBytes(String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers()))) {
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
             return admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource)
                     .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value();
@@ -201,7 +181,7 @@ class LargeValuesTest {
     private static List<Map<String, String>> deadLetterHeaders(String source) {
         List<Map<String, String>> letters = new ArrayList<>();
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(2 * MAX_MESSAGE_BYTES));
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(TopicNames.deadLetterTopic("ferry", source), 0);

@@ -4,9 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.schemas.TopicNames;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.io.IOException;
@@ -25,9 +24,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,31 +34,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MetricsEndpointTest {
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
 
     private final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeAll
-    static void startInfrastructure() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stopInfrastructure() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
-    }
 
     private HttpResponse<String> get(Pipeline pipeline, String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pipeline.metricsPort() + path)).build(),
@@ -96,12 +76,12 @@ class MetricsEndpointTest {
     @Test
     void theMetricsPortIsCheckedAndAPortInUseStopsUpWithTheAddress() throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "port.db", "CREATE TABLE t (id INTEGER PRIMARY KEY)");
-        FerryCommandTest.Run outOfRange = FerryCommandTest.ferry("up", "--sqlite", db.path().toString(), "--postgres", pg.jdbcUrl(),
+        FerryCommandTest.Run outOfRange = FerryCommandTest.ferry("up", "--sqlite", db.path().toString(), "--postgres", infra.pg().jdbcUrl(),
                 "--data-dir", dir.resolve("state").toString(), "--metrics-port", "70000");
         assertEquals(2, outOfRange.exitCode());
         assertTrue(outOfRange.err().contains("--metrics-port must be between 0 and 65535, not 70000"), outOfRange.err());
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            FerryCommandTest.Run inUse = FerryCommandTest.ferry("up", "--sqlite", db.path().toString(), "--postgres", pg.jdbcUrl(),
+            FerryCommandTest.Run inUse = FerryCommandTest.ferry("up", "--sqlite", db.path().toString(), "--postgres", infra.pg().jdbcUrl(),
                     "--data-dir", dir.resolve("state").toString(), "--metrics-port", Integer.toString(taken.getLocalPort()));
             assertEquals(1, inUse.exitCode());
             assertTrue(inUse.err().contains("cannot serve metrics on 127.0.0.1:" + taken.getLocalPort()), inUse.err());
@@ -110,7 +90,7 @@ class MetricsEndpointTest {
     }
 
     private static long pgCount(String table) throws Exception {
-        try (Connection c = pg.connect(); Statement st = c.createStatement();
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT count(*) FROM meter." + table)) {
             rs.next();
             return rs.getLong(1);
@@ -123,7 +103,7 @@ class MetricsEndpointTest {
                 "CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT, qty INTEGER)",
                 "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)");
         db.insert("INSERT INTO orders VALUES (?, ?, ?)", IntStream.range(0, 2_000).mapToObj(i -> new Object[] {i, "item " + i, i % 7}).toList());
-        Pipeline.Options options = new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), "meter", broker.bootstrapServers(),
+        Pipeline.Options options = new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), "meter", infra.broker().bootstrapServers(),
                 "ferry", "meter", 1, false, Map.of());
         try (Pipeline pipeline = new Pipeline(options).withMetrics("127.0.0.1", 0)) {
             pipeline.start();
@@ -150,7 +130,7 @@ class MetricsEndpointTest {
             }
 
             // A burst while PostgreSQL holds the writer back: lag in records and seconds rises.
-            try (Connection blocker = pg.connect()) {
+            try (Connection blocker = infra.pg().connect()) {
                 blocker.setAutoCommit(false);
                 try (Statement st = blocker.createStatement()) {
                     st.execute("LOCK TABLE meter.orders IN ACCESS EXCLUSIVE MODE");
@@ -164,7 +144,7 @@ class MetricsEndpointTest {
             }
             pipeline.awaitCaughtUp(Duration.ofMinutes(2));
             await().atMost(Duration.ofSeconds(10)).until(() -> scrape(pipeline).value("ferry_replication_lag_seconds", "table=orders") == 0);
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "meter");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "meter");
 
             Scrape streamed = scrape(pipeline);
             assertEquals(300, streamed.value("ferry_ingest_records_total", "table=orders", "op=c"));

@@ -3,12 +3,11 @@ package dev.ferry.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.KeyColumn;
 import dev.ferry.schemas.avro.Op;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.io.IOException;
@@ -46,8 +45,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -115,27 +113,8 @@ class RealDatabasesTest {
         return m.matches() && m.group(2).equals(HexFormat.of().formatHex(m.group(1).getBytes(StandardCharsets.UTF_8)));
     }
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
-
-    @BeforeAll
-    static void startInfrastructure() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stopInfrastructure() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
-    }
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     /**
      * {@code shared/fixtures} beside the repository root (the ancestor of the working directory that holds the parent
@@ -188,15 +167,15 @@ class RealDatabasesTest {
         SqliteTestDatabase db = SqliteTestDatabase.copyOf(fixturesDir().resolve(fixture), dir);
         String source = sourceName(fixture);
         Expected expected = EXPECTED.getOrDefault(fixture, NOTHING);
-        try (Pipeline pipeline = new Pipeline(new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), source,
-                broker.bootstrapServers(), "ferry", source, 1, false, Map.of()))) {
+        try (Pipeline pipeline = new Pipeline(new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), source,
+                infra.broker().bootstrapServers(), "ferry", source, 1, false, Map.of()))) {
             pipeline.start().awaitCaughtUp(Duration.ofMinutes(1));
             List<String> tables = TableComparison.userTables(db.path());
 
             List<Letter> snapshotLetters = deadLetters(source, pipeline.writer().deadLetters());
             StringBuilder report = new StringBuilder(fixture + ":\n");
             for (String table : tables) {
-                TableComparison.Result r = TableComparison.compare(db.path(), table, pg.jdbcUrl(), source);
+                TableComparison.Result r = TableComparison.compare(db.path(), table, infra.pg().jdbcUrl(), source);
                 long lettered = snapshotLetters.stream().filter(l -> l.table().equals(table) && l.op() == Op.r).map(Letter::key).distinct().count();
                 report.append(String.format("  %s: %d read, %d written, %d dead-lettered%n", table, db.count(table), r.targetRows(), lettered));
                 assertEquals(db.count(table), r.targetRows() + lettered, fixture + " " + table + ": rows read = rows written + rows dead-lettered");
@@ -210,7 +189,7 @@ class RealDatabasesTest {
 
             Map<String, List<String>> differences = new TreeMap<>();
             for (String table : tables) {
-                differences.put(table, TableComparison.compare(db.path(), table, pg.jdbcUrl(), source).differences());
+                differences.put(table, TableComparison.compare(db.path(), table, infra.pg().jdbcUrl(), source).differences());
             }
             differences.forEach((t, d) -> d.forEach(x -> report.append("  difference: ").append(t).append(": ").append(x).append('\n')));
             System.out.println(report);
@@ -380,7 +359,7 @@ class RealDatabasesTest {
     private static List<Letter> deadLetters(String source, long count) {
         List<Letter> letters = new ArrayList<>();
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(32 * 1024 * 1024));
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(TopicNames.deadLetterTopic("ferry", source), 0);

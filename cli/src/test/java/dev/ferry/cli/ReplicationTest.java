@@ -4,14 +4,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.avro.ChangeEvent;
 import dev.ferry.schemas.avro.KeyColumn;
 import dev.ferry.schemas.avro.Op;
 import dev.ferry.schemas.avro.RowKey;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.AppWriter;
-import dev.ferry.testkit.PostgresTestDatabase;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.nio.file.Path;
@@ -39,9 +38,8 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,33 +48,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicationTest {
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startInfrastructure() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stopInfrastructure() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
-    }
-
     private Pipeline.Options options(SqliteTestDatabase db, String source, boolean audit) {
-        return new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), source, broker.bootstrapServers(), "ferry",
+        return new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), source, infra.broker().bootstrapServers(), "ferry",
                 source, 1, audit, Map.of());
     }
 
@@ -138,8 +117,8 @@ class ReplicationTest {
             app.join(120_000);
             assertTrue(app.steps() >= 4_000, "the application wrote all its transactions");
             pipeline.awaitCaughtUp(Duration.ofMinutes(3));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "snap");
-            assertTrue(TableComparison.compare(db.path(), "items", pg.jdbcUrl(), "snap").sourceRows() > 30_000,
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "snap");
+            assertTrue(TableComparison.compare(db.path(), "items", infra.pg().jdbcUrl(), "snap").sourceRows() > 30_000,
                     "sanity: the comparison read the items table");
         }
     }
@@ -159,7 +138,7 @@ class ReplicationTest {
             Pipeline.Progress done = pipeline.awaitCaughtUp(Duration.ofMinutes(3));
             assertTrue(done.changelogHighWater() - before >= changedRows.get(),
                     "every changed row is in the changelog: " + (done.changelogHighWater() - before) + " entries for " + changedRows + " rows");
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "stream");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "stream");
             // Once their offsets are stored, consumed entries leave the changelog; the newest stays so that seq never goes back.
             await().atMost(Duration.ofSeconds(30)).until(() -> changelogRows(db) == 1);
         }
@@ -184,7 +163,7 @@ class ReplicationTest {
             pipeline.awaitCaughtUp(Duration.ofMinutes(2));
         }
         String topic = dev.ferry.schemas.TopicNames.tableTopic("ferry", "tomb", "t");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers()))) {
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
             String policy = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource)
                     .get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
@@ -192,7 +171,7 @@ class ReplicationTest {
         }
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(topic, 0);
             consumer.assign(List.of(tp));
@@ -231,7 +210,7 @@ class ReplicationTest {
             }
             app.close();
             pipeline.awaitCaughtUp(Duration.ofMinutes(3));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "crash");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "crash");
             assertAppliedRangesContiguous("ferry-writer-crash");
         }
     }
@@ -239,7 +218,7 @@ class ReplicationTest {
     /** Every offset of every partition was applied exactly once: the audited ranges tile [0, end) without gap or overlap. */
     private static void assertAppliedRangesContiguous(String group) throws SQLException {
         Map<String, List<long[]>> ranges = new HashMap<>();
-        try (Connection c = pg.connect(); PreparedStatement ps = c.prepareStatement("SELECT topic || '-' || kafka_partition, first_offset,"
+        try (Connection c = infra.pg().connect(); PreparedStatement ps = c.prepareStatement("SELECT topic || '-' || kafka_partition, first_offset,"
                 + " last_offset FROM _ferry.applied_batches WHERE consumer_group = ? ORDER BY 1, first_offset")) {
             ps.setString(1, group);
             try (ResultSet rs = ps.executeQuery()) {
@@ -286,8 +265,8 @@ class ReplicationTest {
                     "DELETE FROM \"no key\" WHERE \"oid\" = 1",
                     "INSERT INTO \"no key\" VALUES ('r3', 3, 'third')");
             pipeline.awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "odd");
-            try (Connection c = pg.connect(); Statement st = c.createStatement();
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "odd");
+            try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT \"weird \"\"col\"\"\" FROM odd.\"select\" WHERE id = 1")) {
                 assertTrue(rs.next());
                 assertEquals("it's \"quoted\"", rs.getString(1));
@@ -312,7 +291,7 @@ class ReplicationTest {
             pipeline.awaitCaughtUp(Duration.ofMinutes(2));
             assertEquals(5, pipeline.writer().deadLetters(), "rows 2, 3, 4, 5 and 7 cannot be written as they are");
             Map<Long, String> arrived = new java.util.TreeMap<>();
-            try (Connection c = pg.connect(); Statement st = c.createStatement();
+            try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT id, filename, qty FROM bad.files")) {
                 while (rs.next()) {
                     arrived.put(rs.getLong(1), rs.getString(2) + "|" + rs.getLong(3));
@@ -334,8 +313,8 @@ class ReplicationTest {
             db.execute("INSERT INTO autoinc (v) VALUES ('d')", "UPDATE autoinc SET v = 'B' WHERE v = 'b'", "DELETE FROM autoinc WHERE v = 'a'");
             pipeline.awaitCaughtUp(Duration.ofMinutes(2));
             assertEquals(0, pipeline.writer().deadLetters());
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "legacy");
-            try (Connection c = pg.connect(); Statement st = c.createStatement();
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "legacy");
+            try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM legacy.autoinc WHERE id IS NULL")) {
                 rs.next();
                 assertEquals(3, rs.getLong(1), "b, c and d keep their NULL id, each its own row");
@@ -355,8 +334,8 @@ class ReplicationTest {
             pipeline.start().awaitCaughtUp(Duration.ofMinutes(2));
             db.execute("UPDATE \"" + table + "\" SET \"" + b + "\" = 'changed' WHERE id = 1");
             pipeline.awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "longnames");
-            try (Connection c = pg.connect(); Statement st = c.createStatement();
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "longnames");
+            try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'longnames'"
                          + " AND column_name LIKE 'aaaa%' AND octet_length(column_name) <= 63")) {
                 rs.next();

@@ -2,9 +2,8 @@ package dev.ferry.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.ingest.sqlite.ChangeCapture;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.nio.file.Path;
@@ -14,36 +13,21 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The application changes its schema while ferry runs, or while it is stopped: the target follows, row by row. */
 class SchemaChangeTest {
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void start() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
-        pg.close();
-    }
-
     private Pipeline pipeline(SqliteTestDatabase db, String source) {
-        return new Pipeline(new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), source, broker.bootstrapServers(),
+        return new Pipeline(new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), source, infra.broker().bootstrapServers(),
                 "ferry", source, 1, false, Map.of()));
     }
 
@@ -62,7 +46,7 @@ class SchemaChangeTest {
             db.execute("ALTER TABLE notes ADD COLUMN stars INTEGER NOT NULL DEFAULT 3",
                     "INSERT INTO notes (id, title, stars) VALUES (1000, 'new', 5)", "UPDATE notes SET stars = 4 WHERE id = 7");
             p.awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "addcol");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "addcol");
             assertEquals(3L, single("SELECT stars FROM addcol.notes WHERE id = 1"), "an old row has the default, as SQLite shows it");
         }
     }
@@ -77,7 +61,7 @@ class SchemaChangeTest {
             p.awaitCaughtUp(Duration.ofMinutes(2));
             db.execute("DELETE FROM tags WHERE note_id < 10", "INSERT INTO tags VALUES (1, 'late')");
             p.awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "newtable");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "newtable");
             assertEquals(491L, single("SELECT count(*) FROM newtable.tags"));
         }
     }
@@ -98,7 +82,7 @@ class SchemaChangeTest {
             db.execute("INSERT INTO notes VALUES (2000, 'after rebuild', 2)", "DELETE FROM notes WHERE id = 3",
                     "ALTER TABLE notes RENAME COLUMN words TO word_count", "UPDATE notes SET word_count = 99 WHERE id = 4");
             p.awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "rebuild");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "rebuild");
         }
     }
 
@@ -113,7 +97,7 @@ class SchemaChangeTest {
                 "UPDATE notes SET body = 'edited offline' WHERE id < 50");
         try (Pipeline p = pipeline(db, "offline")) {
             p.start().awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "offline");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "offline");
         }
     }
 
@@ -134,15 +118,15 @@ class SchemaChangeTest {
             db.execute("INSERT INTO notes VALUES (5000, 'after', NULL)");
             p.awaitCaughtUp(Duration.ofMinutes(2));
             // Deletes made while no capture was installed cannot be seen by any trigger: the target keeps them.
-            try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+            try (Connection c = infra.pg().connect(); Statement st = c.createStatement()) {
                 st.execute("DELETE FROM reinstall.notes WHERE id >= 400 AND id < 500");
             }
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "reinstall");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "reinstall");
         }
     }
 
     private static long single(String sql) throws Exception {
-        try (Connection c = pg.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }

@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.nio.file.Path;
@@ -16,9 +15,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Defaults, collations, indexes, foreign keys and CHECK constraints reach PostgreSQL as docs/type-mapping.md says. */
@@ -49,25 +47,11 @@ class SchemaTranslationTest {
             "CREATE INDEX books_odd ON books(title) WHERE title GLOB 'A*'",
             "CREATE INDEX authors_email_nocase ON authors(email COLLATE NOCASE)"};
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void start() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
-        pg.close();
-    }
 
     static SqliteTestDatabase library(Path dir) throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "library.db", LIBRARY);
@@ -81,10 +65,10 @@ class SchemaTranslationTest {
     @Test
     void constraintsAndIndexesArriveAfterTheSnapshotAndReplicationStaysIdentical() throws Exception {
         SqliteTestDatabase db = library(dir);
-        try (Pipeline p = new Pipeline(new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), "lib", broker.bootstrapServers(),
+        try (Pipeline p = new Pipeline(new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), "lib", infra.broker().bootstrapServers(),
                 "ferry", "lib", 1, false, Map.of()))) {
             p.start().awaitCaughtUp(Duration.ofMinutes(2));
-            try (Connection c = pg.connect()) {
+            try (Connection c = infra.pg().connect()) {
                 Map<String, String> defaults = columnDefaults(c, "books");
                 assertEquals("'untitled'::text", defaults.get("title"));
                 assertEquals("9.99", defaults.get("Price [EUR]").replace("'", "").replace("::numeric", ""));
@@ -143,7 +127,7 @@ class SchemaTranslationTest {
                     "UPDATE books SET status = 'published' WHERE id < 20", "DELETE FROM books WHERE id BETWEEN 100 AND 110",
                     "UPDATE authors SET name = 'AUTHOR 1 renamed' WHERE id = 1");
             p.awaitCaughtUp(Duration.ofMinutes(2));
-            TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "lib");
+            TableComparison.assertIdentical(db.path(), infra.pg().jdbcUrl(), "lib");
             assertEquals(0L, p.writer().deadLetters(), "no row was refused by a constraint");
         }
     }

@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ferry.broker.EmbeddedKafkaBroker;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,9 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,10 +28,8 @@ class StatusCommandTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
@@ -42,24 +38,8 @@ class StatusCommandTest {
     String source = "shop";
     String schema = "public";
 
-    @BeforeAll
-    static void startInfrastructure() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stopInfrastructure() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
-    }
-
     private String[] statusArgs(SqliteTestDatabase db, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of("status", "--sqlite", db.path().toString(), "--postgres", pg.jdbcUrl(),
+        List<String> args = new java.util.ArrayList<>(List.of("status", "--sqlite", db.path().toString(), "--postgres", infra.pg().jdbcUrl(),
                 "--data-dir", dir.resolve("state").toString(), "--source-name", source, "--target-schema", schema));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
@@ -84,7 +64,7 @@ class StatusCommandTest {
     }
 
     private Pipeline pipeline(SqliteTestDatabase db, String include) {
-        return new Pipeline(new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), source, broker.bootstrapServers(), "ferry",
+        return new Pipeline(new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), source, infra.broker().bootstrapServers(), "ferry",
                 schema, 1, false, Map.of("tables.include", include)));
     }
 
@@ -96,7 +76,7 @@ class StatusCommandTest {
                 "CREATE TABLE \"say \"\"hi\"\"\\now\" (id INTEGER PRIMARY KEY)", "INSERT INTO \"say \"\"hi\"\"\\now\" VALUES (1)");
         String odd = "say \"hi\"\\now";
 
-        JsonNode before = statusJson(db, "--bootstrap-servers", broker.bootstrapServers());
+        JsonNode before = statusJson(db, "--bootstrap-servers", infra.broker().bootstrapServers());
         assertEquals("not captured", before.get("state").asText(), before.toString());
         assertFalse(before.get("captured").asBoolean());
         assertEquals(3, table(before, "orders").get("rows_sqlite").asLong());
@@ -114,7 +94,7 @@ class StatusCommandTest {
             JsonNode caughtUp = statusJson(db);
             assertEquals("shop", caughtUp.get("source").asText());
             assertTrue(caughtUp.get("captured").asBoolean());
-            assertEquals(broker.bootstrapServers(), caughtUp.get("kafka").asText(), "found through --data-dir");
+            assertEquals(infra.broker().bootstrapServers(), caughtUp.get("kafka").asText(), "found through --data-dir");
             assertEquals(2, caughtUp.get("tables").size());
             JsonNode orders = table(caughtUp, "orders");
             assertEquals(3, orders.get("rows_sqlite").asLong());

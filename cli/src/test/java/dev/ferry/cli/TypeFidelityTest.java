@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.Op;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import dev.ferry.testkit.SqliteTestDatabase;
 import dev.ferry.testkit.TableComparison;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +32,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,30 +46,11 @@ class TypeFidelityTest {
 
     private static final String SOURCE = "fidelity";
 
-    @TempDir
-    static Path brokerDir;
-
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startInfrastructure() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
-    }
-
-    @AfterAll
-    static void stopInfrastructure() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
-    }
 
     /**
      * One value: the SQL expression inserted into SQLite, the storage class SQLite keeps it in, and the outcome: the text of the
@@ -289,7 +268,7 @@ class TypeFidelityTest {
         }
         assertStorageClasses(db, expected);
 
-        Pipeline.Options options = new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), SOURCE, broker.bootstrapServers(),
+        Pipeline.Options options = new Pipeline.Options(db.path(), infra.pg().jdbcUrl(), dir.resolve("state"), SOURCE, infra.broker().bootstrapServers(),
                 "ferry", SOURCE, 1, false, Map.of(), OVERRIDES);
         try (Pipeline pipeline = new Pipeline(options)) {
             pipeline.start();
@@ -346,7 +325,7 @@ class TypeFidelityTest {
         Map<String, String> expected = new TreeMap<>();
         TABLES.forEach(t -> expected.put(t.name(), t.pgType()));
         Map<String, String> actual = new TreeMap<>();
-        try (Connection c = pg.connect(); Statement st = c.createStatement();
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT table_name, data_type FROM information_schema.columns WHERE table_schema = '"
                      + SOURCE + "' AND column_name = 'v'")) {
             while (rs.next()) {
@@ -400,7 +379,7 @@ class TypeFidelityTest {
             throws SQLException {
         for (Table t : TABLES) {
             List<String> unexplained = new ArrayList<>();
-            for (String difference : TableComparison.compare(db.path(), t.name(), pg.jdbcUrl(), SOURCE).differences()) {
+            for (String difference : TableComparison.compare(db.path(), t.name(), infra.pg().jdbcUrl(), SOURCE).differences()) {
                 Case c = expected.get(t.name()).values().stream()
                         .filter(k -> difference.startsWith("missing in PostgreSQL: key [" + k.id() + "]")
                                 || difference.startsWith("key [" + k.id() + "] "))
@@ -417,7 +396,7 @@ class TypeFidelityTest {
     }
 
     private static long pgCount(String table) throws SQLException {
-        try (Connection c = pg.connect(); Statement st = c.createStatement();
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quote(SOURCE) + "." + quote(table))) {
             rs.next();
             return rs.getLong(1);
@@ -427,7 +406,7 @@ class TypeFidelityTest {
     /** id → PostgreSQL's text of v, read in a UTC session. */
     private static Map<Long, String> pgRows(String table) throws SQLException {
         Map<Long, String> rows = new TreeMap<>();
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement()) {
             st.execute("SET TIME ZONE 'UTC'");
             try (ResultSet rs = st.executeQuery("SELECT id, v::text FROM " + quote(SOURCE) + "." + quote(table))) {
                 while (rs.next()) {
@@ -445,7 +424,7 @@ class TypeFidelityTest {
     private static List<DeadLetter> deadLetters(long count) {
         List<DeadLetter> letters = new ArrayList<>();
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition tp = new TopicPartition(TopicNames.deadLetterTopic("ferry", SOURCE), 0);
             consumer.assign(List.of(tp));
