@@ -221,6 +221,8 @@ public final class WriterService implements Runnable, AutoCloseable {
                 throw e;
             }
             // A statement failed on some row: do the batch again row by row, setting aside the rows PostgreSQL refuses.
+            // A refused COPY into a fresh table means rows were there already (a snapshot read again): upsert from now on.
+            appliers.replaceAll((t, a) -> a.notFresh());
             LOG.warn("a batch failed ({}); applying it row by row to isolate the bad rows", e.getMessage());
             try {
                 applyOnce(records, true);
@@ -256,6 +258,7 @@ public final class WriterService implements Runnable, AutoCloseable {
                         PendingRows rows = pending.remove(schema.getTable());
                         if (rows != null) {
                             applied += rows.flush(connection, rowByRow, rejected);
+                            rows.settle(working);
                         }
                         working.put(schema.getTable(), applySchema(schema, working.get(schema.getTable()), working));
                         metrics.table(schema.getTable());
@@ -278,6 +281,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         }
         for (PendingRows rows : pending.values()) {
             applied += rows.flush(connection, rowByRow, rejected);
+            rows.settle(working);
         }
         sendDeadLetters(rejected);
         MetadataStore.saveOffsets(connection, settings.groupId(), next, settings.auditBatches() ? first : null);
@@ -298,10 +302,13 @@ public final class WriterService implements Runnable, AutoCloseable {
         for (String key : types.unmatched(schema.getTable(), schema.getColumns().stream().map(c -> c.getName()).toList())) {
             LOG.warn("type override '{}' names no column of table \"{}\"; it has no effect", key, schema.getTable());
         }
-        TableApplier applier = new TableApplier(table, nextApplierId++);
+        TableApplier applier;
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + PgIdentifiers.quote(settings.targetSchema()));
+            boolean existed = tableExists(table);
             createTable(st, table);
+            boolean fresh = !schema.getSnapshotDone() && (!existed || (previous != null && previous.fresh()));
+            applier = new TableApplier(table, nextApplierId++, fresh);
             for (String ddl : table.alignSql(previous == null ? null : previous.table())) {
                 st.execute(ddl);
             }
@@ -330,6 +337,16 @@ public final class WriterService implements Runnable, AutoCloseable {
             }
         }
         return applier;
+    }
+
+    private boolean tableExists(TargetTable table) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, table.qualifiedName());
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
     }
 
     /** CREATE TABLE; should PostgreSQL refuse one of the translated defaults, the table is created without defaults. */
@@ -440,6 +457,14 @@ public final class WriterService implements Runnable, AutoCloseable {
         private final Map<ByteBuffer, Object[]> upserts = new LinkedHashMap<>();
         private final Map<ByteBuffer, Object[]> deletes = new LinkedHashMap<>();
         private final Map<ByteBuffer, ConsumerRecord<byte[], byte[]>> sources = new HashMap<>();
+        private boolean onlySnapshot = true;
+
+        /** A table stays fresh only while it receives nothing but snapshot rows. */
+        void settle(Map<String, TableApplier> working) {
+            if (!onlySnapshot || !deletes.isEmpty()) {
+                working.computeIfPresent(applier.table().sourceTable(), (t, a) -> a.notFresh());
+            }
+        }
 
         PendingRows(TableApplier applier, WriterMetrics.Tally tally) {
             this.applier = applier;
@@ -479,6 +504,7 @@ public final class WriterService implements Runnable, AutoCloseable {
                 sources.put(key, record);
                 if (!event.getSource().getSnapshot()) {
                     streamed.add(new Streamed(key, event.getSource().getTsMs()));
+                    onlySnapshot = false;
                 }
             } catch (ValueConversionException e) {
                 rejected.add(deadLetter(record, table.sourceTable(), e.column(), DeadLetterReason.VALUE, e.getMessage()));
@@ -488,7 +514,11 @@ public final class WriterService implements Runnable, AutoCloseable {
         long flush(Connection connection, boolean rowByRow, List<DeadLetter> rejected) throws SQLException {
             if (!rowByRow) {
                 applier.delete(connection, new ArrayList<>(deletes.values()));
-                applier.upsert(connection, new ArrayList<>(upserts.values()));
+                if (applier.fresh() && onlySnapshot && deletes.isEmpty()) {
+                    applier.insertFresh(connection, new ArrayList<>(upserts.values()));
+                } else {
+                    applier.upsert(connection, new ArrayList<>(upserts.values()));
+                }
                 return tallied(deletes.size(), upserts.size());
             }
             long deleted = 0;

@@ -88,6 +88,10 @@ class WriterServiceTest {
     }
 
     private static void send(String topic, String source, Op op, long id, Object qty, String note) throws Exception {
+        send(topic, source, op, id, qty, note, false);
+    }
+
+    private static void send(String topic, String source, Op op, long id, Object qty, String note, boolean snapshot) throws Exception {
         byte[] key = EventCodec.encodeKey(new RowKey(List.of(new KeyColumn("id", id))));
         Map<String, Object> after = null;
         if (op != Op.d) {
@@ -96,7 +100,7 @@ class WriterServiceTest {
             after.put("qty", qty);
             after.put("note", note);
         }
-        ChangeEvent event = new ChangeEvent(null, after, op, new Source(source, "stock", 1L, false, 0L), 0L);
+        ChangeEvent event = new ChangeEvent(null, after, op, new Source(source, "stock", 1L, snapshot, 0L), 0L);
         producer.send(new ProducerRecord<>(topic, 0, key, EventCodec.encodeChange(event))).get();
         if (op == Op.d) {
             producer.send(new ProducerRecord<>(topic, 0, key, null)).get();
@@ -277,5 +281,32 @@ class WriterServiceTest {
         assertEquals(Map.of("id", "bigint", "qty", "numeric", "note", "jsonb"), types);
         assertEquals(Map.of(1L, "10 {\"tags\": [\"a\", \"b\"]}", 2L, "123456789012345678901234567890 []"), rows,
                 "an integer beyond 64 bits fits numeric; jsonb keeps the JSON value, in its own spacing");
+    }
+
+    @Test
+    void aSnapshotReadAgainIntoAFreshTableEndsInTheLastValues() throws Exception {
+        String source = "resnap";
+        String topic = topic(source);
+        sendSchema(topic, source);
+        for (long i = 1; i <= 300; i++) {
+            send(topic, source, Op.r, i, i, "first read", true);
+        }
+        try (WriterService writer = new WriterService(settings(source))) {
+            Thread t = run(writer);
+            await().atMost(Duration.ofSeconds(60)).until(() -> lag(source) == 0);
+            // The ingest started its snapshot again (e.g. after a crash): the same keys come as snapshot rows once more.
+            for (long i = 1; i <= 300; i++) {
+                send(topic, source, Op.r, i, i * 10, "second read", true);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> lag(source) == 0);
+            assertEquals(0, writer.deadLetters());
+            writer.stop();
+            t.join();
+        }
+        Map<Long, List<Object>> rows = rows(source);
+        assertEquals(300, rows.size());
+        for (long i = 1; i <= 300; i++) {
+            assertEquals(List.of(i * 10, "second read"), rows.get(i), "row " + i);
+        }
     }
 }

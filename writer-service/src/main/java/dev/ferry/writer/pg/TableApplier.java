@@ -26,11 +26,44 @@ public final class TableApplier {
     private static final int COPY_CHUNK_BYTES = 4 * 1024 * 1024;
 
     private final TargetTable table;
+    private final int id;
     private final String stagingTable;
+    private final boolean fresh;
 
     public TableApplier(TargetTable table, int id) {
+        this(table, id, false);
+    }
+
+    /**
+     * @param fresh the target was created by this writer and has received nothing but snapshot rows: a snapshot
+     *              batch can then be COPYed straight into it, written once instead of twice (staging + upsert)
+     */
+    public TableApplier(TargetTable table, int id, boolean fresh) {
         this.table = table;
+        this.id = id;
         this.stagingTable = "_ferry_stage_" + id;
+        this.fresh = fresh;
+    }
+
+    public boolean fresh() {
+        return fresh;
+    }
+
+    /** The same table, no longer known to hold only snapshot rows. */
+    public TableApplier notFresh() {
+        return fresh ? new TableApplier(table, id, false) : this;
+    }
+
+    /**
+     * Snapshot rows into a fresh target: one COPY, no staging, no upsert. Should a row be there already (the
+     * snapshot was started again), PostgreSQL refuses the COPY and the caller applies the batch row by row.
+     */
+    public void insertFresh(Connection connection, List<Object[]> rows) throws SQLException {
+        if (rows.size() < COPY_THRESHOLD) {
+            upsert(connection, rows);
+            return;
+        }
+        copy(connection, table.copyIntoSql(), rows);
     }
 
     public TargetTable table() {
@@ -100,8 +133,15 @@ public final class TableApplier {
             st.execute(table.createStagingSql(stagingTable));
             st.execute("TRUNCATE " + PgIdentifiers.quote(stagingTable));
         }
+        copy(connection, table.copySql(stagingTable), rows);
+        try (Statement st = connection.createStatement()) {
+            st.executeUpdate(table.upsertFromSql(stagingTable));
+        }
+    }
+
+    private static void copy(Connection connection, String copySql, List<Object[]> rows) throws SQLException {
         CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
-        CopyIn in = copy.copyIn(table.copySql(stagingTable));
+        CopyIn in = copy.copyIn(copySql);
         try {
             ByteArrayOutputStream buffer = new ByteArrayOutputStream(Math.min(COPY_CHUNK_BYTES, rows.size() * 64) + 1024);
             for (Object[] row : rows) {
@@ -119,9 +159,6 @@ public final class TableApplier {
             if (in.isActive()) {
                 in.cancelCopy();
             }
-        }
-        try (Statement st = connection.createStatement()) {
-            st.executeUpdate(table.upsertFromSql(stagingTable));
         }
     }
 

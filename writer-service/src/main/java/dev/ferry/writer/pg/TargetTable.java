@@ -170,6 +170,11 @@ public final class TargetTable {
         return "CREATE TEMP TABLE IF NOT EXISTS " + quote(stagingTable) + " (LIKE " + qualifiedName() + ") ON COMMIT DELETE ROWS";
     }
 
+    /** COPY straight into this table: only for rows that cannot already be in it. */
+    String copyIntoSql() {
+        return "COPY " + qualifiedName() + " (" + columnList(columns.stream().map(TargetColumn::name).toList()) + ") FROM STDIN";
+    }
+
     String copySql(String stagingTable) {
         return "COPY " + quote(stagingTable) + " (" + columnList(columns.stream().map(TargetColumn::name).toList()) + ") FROM STDIN";
     }
