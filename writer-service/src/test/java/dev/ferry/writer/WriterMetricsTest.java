@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.observability.FerryMetrics;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
@@ -15,12 +14,11 @@ import dev.ferry.schemas.avro.Op;
 import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.schemas.avro.Source;
 import dev.ferry.schemas.avro.TableSchema;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -39,38 +37,32 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The writer's meters, read while a real broker and the real PostgreSQL move hand-made events with chosen commit times. */
 class WriterMetricsTest {
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
     static KafkaProducer<byte[], byte[]> producer;
 
     @BeforeAll
     static void start() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     @AfterAll
     static void stop() {
         producer.close();
-        broker.close();
-        pg.close();
     }
 
     private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null), new Column("qty", "INTEGER", false, null, 0, null));
 
     private static String topicWithSchema(String source, String table) throws Exception {
         String topic = TopicNames.tableTopic("ferry", source, table);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
         TableSchema schema = new TableSchema(source, table, 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false);
@@ -115,9 +107,9 @@ class WriterMetricsTest {
         String source = "lagm";
         String topic = topicWithSchema(source, "lag_stock");
         try (FerryMetrics metrics = new FerryMetrics();
-             WriterService writer = new WriterService(WriterService.Settings.defaults(broker.bootstrapServers(), pg.jdbcUrl(), source),
+             WriterService writer = new WriterService(WriterService.Settings.defaults(infra.broker().bootstrapServers(), infra.pg().jdbcUrl(), source),
                      metrics.registry());
-             Connection blocker = pg.connect()) {
+             Connection blocker = infra.pg().connect()) {
             MeterRegistry registry = metrics.registry();
             Thread t = run(writer);
             await().atMost(Duration.ofSeconds(60)).until(() -> lagRecords(registry, topic) == 0);
@@ -165,7 +157,7 @@ class WriterMetricsTest {
         send(topic, source, "count_stock", Op.u, 2, "12abc", false, now);
         send(topic, source, "count_stock", Op.c, 3, 3L, false, now);
         try (FerryMetrics metrics = new FerryMetrics();
-             WriterService writer = new WriterService(WriterService.Settings.defaults(broker.bootstrapServers(), pg.jdbcUrl(), source),
+             WriterService writer = new WriterService(WriterService.Settings.defaults(infra.broker().bootstrapServers(), infra.pg().jdbcUrl(), source),
                      metrics.registry())) {
             MeterRegistry registry = metrics.registry();
             Thread t = run(writer);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.ChangeEvent;
@@ -15,9 +14,8 @@ import dev.ferry.schemas.avro.Op;
 import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.schemas.avro.Source;
 import dev.ferry.schemas.avro.TableSchema;
-import dev.ferry.testkit.PostgresTestDatabase;
+import dev.ferry.testkit.KafkaAndPostgres;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -44,31 +42,25 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The writer against a real broker and the real PostgreSQL, fed with hand-made events. */
 class WriterServiceTest {
 
-    @TempDir
-    static Path brokerDir;
-    static EmbeddedKafkaBroker broker;
-    static PostgresTestDatabase pg;
+    @RegisterExtension
+    static final KafkaAndPostgres infra = new KafkaAndPostgres();
     static KafkaProducer<byte[], byte[]> producer;
 
     @BeforeAll
     static void start() {
-        broker = EmbeddedKafkaBroker.start(brokerDir);
-        pg = PostgresTestDatabase.create();
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     @AfterAll
     static void stop() {
         producer.close();
-        broker.close();
-        pg.close();
     }
 
     private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null),
@@ -76,7 +68,7 @@ class WriterServiceTest {
 
     private static String topic(String source) throws Exception {
         String topic = TopicNames.tableTopic("ferry", source, "stock");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
         return topic;
@@ -109,7 +101,7 @@ class WriterServiceTest {
 
     private static Map<Long, List<Object>> rows(String schema) throws Exception {
         Map<Long, List<Object>> rows = new TreeMap<>();
-        try (Connection c = pg.connect(); Statement st = c.createStatement();
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT id, qty, note FROM \"" + schema + "\".stock")) {
             while (rs.next()) {
                 List<Object> row = new ArrayList<>();
@@ -122,7 +114,7 @@ class WriterServiceTest {
     }
 
     private static WriterService.Settings settings(String source) {
-        return new WriterService.Settings(broker.bootstrapServers(), pg.jdbcUrl(), source, "ferry", source, "ferry-writer-" + source, true, 5000,
+        return new WriterService.Settings(infra.broker().bootstrapServers(), infra.pg().jdbcUrl(), source, "ferry", source, "ferry-writer-" + source, true, 5000,
                 Map.of());
     }
 
@@ -133,8 +125,8 @@ class WriterServiceTest {
     }
 
     private static long lag(String source) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
-             Connection c = pg.connect()) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers()));
+             Connection c = infra.pg().connect()) {
             return LagReader.lag(admin, c, "ferry", source, "ferry-writer-" + source).values().stream().mapToLong(Long::longValue).sum();
         }
     }
@@ -181,7 +173,7 @@ class WriterServiceTest {
 
         Map<String, Map<String, String>> letters = new HashMap<>();
         Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers());
         c.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader");
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -265,7 +257,7 @@ class WriterServiceTest {
         }
         Map<String, String> types = new TreeMap<>();
         Map<Long, String> rows = new TreeMap<>();
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        try (Connection c = infra.pg().connect(); Statement st = c.createStatement()) {
             try (ResultSet rs = st.executeQuery("SELECT column_name, data_type FROM information_schema.columns"
                     + " WHERE table_schema = '" + source + "' AND table_name = 'stock'")) {
                 while (rs.next()) {
