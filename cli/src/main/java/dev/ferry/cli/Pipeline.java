@@ -1,6 +1,10 @@
 package dev.ferry.cli;
 
 import dev.ferry.broker.EmbeddedKafkaBroker;
+import dev.ferry.embed.EmbedService;
+import dev.ferry.embed.EmbeddingSpec;
+import dev.ferry.embed.model.EmbeddingModel;
+import dev.ferry.embed.model.EmbeddingModels;
 import dev.ferry.ingest.IngestService;
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SchemaReader;
@@ -74,12 +78,16 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** Where replication stands. */
+    /**
+     * Where replication stands. {@code embedLag}: records of the tables with an embedding spec not yet through the embed
+     * service (0 without specs).
+     */
     public record Progress(boolean snapshotDone, long changelogHighWater, long producedSeq, long schemaVersion,
-                           long producedSchemaVersion, long writerLag, long backlog) {
+                           long producedSchemaVersion, long writerLag, long backlog, long embedLag) {
         /** Every change and every schema change made in SQLite so far is in PostgreSQL. */
         public boolean caughtUp() {
-            return snapshotDone && producedSeq >= changelogHighWater && producedSchemaVersion >= schemaVersion && writerLag == 0;
+            return snapshotDone && producedSeq >= changelogHighWater && producedSchemaVersion >= schemaVersion && writerLag == 0
+                    && embedLag == 0;
         }
     }
 
@@ -90,6 +98,11 @@ public final class Pipeline implements AutoCloseable {
     private volatile IngestService ingest;
     private volatile WriterService writer;
     private Thread writerThread;
+    private volatile EmbedService embed;
+    private Thread embedThread;
+    private FerryConfig config = FerryConfig.EMPTY;
+    /** Loaded once and kept across restarts of the embed service: loading a model takes seconds. */
+    private final Map<String, EmbeddingModel> models = new LinkedHashMap<>();
     private Admin admin;
     private Connection sqlite;
     private Connection pg;
@@ -113,7 +126,13 @@ public final class Pipeline implements AutoCloseable {
         return this;
     }
 
-    /** Checks the inputs, then starts broker, writer and ingest. */
+    /** Embeds the tables the configuration's specs name: the embed service runs between ingest and writer. */
+    public Pipeline withConfig(FerryConfig config) {
+        this.config = config;
+        return this;
+    }
+
+    /** Checks the inputs, then starts broker, writer, embed service and ingest. */
     public Pipeline start() throws SQLException, IOException {
         SqliteFile.check(options.sqlite());
         try (Connection probe = PgDatabase.connect(options.jdbcUrl())) {
@@ -132,6 +151,7 @@ public final class Pipeline implements AutoCloseable {
         Files.writeString(options.dataDir().resolve("bootstrap.servers"), bootstrapServers);
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
         startWriter();
+        startEmbed();
         startIngest();
         return this;
     }
@@ -173,9 +193,53 @@ public final class Pipeline implements AutoCloseable {
     public void startWriter() throws SQLException {
         writer = new WriterService(new WriterService.Settings(bootstrapServers, options.jdbcUrl(), options.sourceName(),
                 options.topicPrefix(), options.targetSchema(), "ferry-writer-" + options.sourceName(), options.auditBatches(), 5000,
-                options.typeOverrides()), metrics.registry());
+                options.typeOverrides(), embeddedTables()), metrics.registry());
         writerThread = new Thread(writer, "ferry-writer");
         writerThread.start();
+    }
+
+    private java.util.Set<String> embeddedTables() {
+        java.util.Set<String> tables = new java.util.HashSet<>();
+        config.embeddings().forEach(s -> tables.add(s.table()));
+        return tables;
+    }
+
+    /** Starts the embed service when the configuration has embedding specs; loads their models the first time. */
+    public void startEmbed() throws SQLException {
+        if (config.embeddings().isEmpty()) {
+            return;
+        }
+        for (EmbeddingSpec spec : config.embeddings()) {
+            if (!models.containsKey(spec.model())) {
+                long started = System.nanoTime();
+                models.put(spec.model(), EmbeddingModels.create(spec.model()));
+                LOG.info("model {} loaded in {} ms", spec.model(), (System.nanoTime() - started) / 1_000_000);
+            }
+        }
+        FerryConfig.Embed e = config.embed();
+        embed = new EmbedService(new EmbedService.Settings(bootstrapServers, options.jdbcUrl(), options.sourceName(), options.topicPrefix(),
+                options.targetSchema(), embedGroup(), config.embeddings(), e.batchSize(), e.maxWait(), e.threads(), e.cacheEntries()),
+                models, metrics.registry());
+        embedThread = new Thread(embed, "ferry-embed");
+        embedThread.start();
+    }
+
+    private String embedGroup() {
+        return "ferry-embed-" + options.sourceName();
+    }
+
+    /** Stops the embed service as a crash would: its last batch is neither written nor committed, or written but not committed. */
+    public void stopEmbed() throws InterruptedException {
+        if (embed != null) {
+            embed.stop();
+            embedThread.join(60_000);
+            embed.close();
+            embed = null;
+        }
+    }
+
+    public EmbedService embed() {
+        return embed;
     }
 
     public void stopWriter() throws InterruptedException {
@@ -222,6 +286,17 @@ public final class Pipeline implements AutoCloseable {
                 throw new IllegalStateException("failed: " + ErrorMessages.describe(w.failure()));
             }
         });
+        if (!config.embeddings().isEmpty()) {
+            checks.put("embed", () -> {
+                EmbedService e = embed;
+                if (e == null) {
+                    throw new IllegalStateException("not running");
+                }
+                if (e.failure() != null) {
+                    throw new IllegalStateException("failed: " + ErrorMessages.describe(e.failure()));
+                }
+            });
+        }
         checks.put("postgres", () -> {
             try (Connection c = PgDatabase.connect(options.jdbcUrl())) {
                 if (!c.isValid(5)) {
@@ -263,7 +338,9 @@ public final class Pipeline implements AutoCloseable {
         boolean snapshotDone = ingest != null && ingest.snapshotDone();
         long schemaVersion = SchemaReader.schemaVersion(sqlite);
         long producedSchemaVersion = ingest == null ? -1 : ingest.producedSchemaVersion();
-        return new Progress(snapshotDone, highWater, produced, schemaVersion, producedSchemaVersion, total, backlog);
+        long embedLag = config.embeddings().isEmpty() ? 0
+                : EmbedService.lag(admin, options.topicPrefix(), options.sourceName(), embeddedTables(), embedGroup());
+        return new Progress(snapshotDone, highWater, produced, schemaVersion, producedSchemaVersion, total, backlog, embedLag);
     }
 
     /** Waits until every change made so far in SQLite is in PostgreSQL; fails fast if a service died. */
@@ -290,6 +367,9 @@ public final class Pipeline implements AutoCloseable {
         if (writer != null && writer.failure() != null) {
             throw new IllegalStateException("writer failed: " + writer.failure().getMessage(), writer.failure());
         }
+        if (embed != null && embed.failure() != null) {
+            throw new IllegalStateException("embed service failed: " + embed.failure().getMessage(), embed.failure());
+        }
     }
 
     @Override
@@ -299,10 +379,12 @@ public final class Pipeline implements AutoCloseable {
         }
         stopIngest();
         try {
+            stopEmbed();
             stopWriter();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        models.values().forEach(EmbeddingModel::close);
         for (AutoCloseable c : new AutoCloseable[] {admin, sqlite, pg, broker}) {
             if (c != null) {
                 try {

@@ -4,6 +4,7 @@ import dev.ferry.ingest.connect.SqliteSourceConfig;
 import dev.ferry.ingest.connect.SourceOffset;
 import dev.ferry.ingest.connect.SqliteSourceConnector;
 import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.schemas.TopicNames;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.ChangeEvent;
@@ -31,13 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -88,6 +87,10 @@ public final class IngestService implements AutoCloseable {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        // One request in flight: a batch refused right after its topic was created (no leader yet) is retried before any
+        // later batch goes out. With several in flight, the later ones can land first and the retry is then refused as
+        // out of order for ever (seen with the KRaft broker under load).
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -229,17 +232,8 @@ public final class IngestService implements AutoCloseable {
         if (knownTopics.contains(topic)) {
             return;
         }
-        NewTopic newTopic = new NewTopic(topic, partitions, (short) 1).configs(config);
-        try {
-            admin.createTopics(List.of(newTopic)).all().get(60, TimeUnit.SECONDS);
-            LOG.info("created topic {}", topic);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create topic " + topic + ": " + e.getMessage(), e);
-        }
+        KafkaTopics.ensure(admin, topic, partitions, config);
+        KafkaTopics.awaitLeaders(producer, topic, java.time.Duration.ofSeconds(60));
         knownTopics.add(topic);
     }
 

@@ -28,7 +28,8 @@ public final class EventCodec {
                 ClassSecurityValidator.builder().add(RowKey.class).add(dev.ferry.schemas.avro.KeyColumn.class)
                         .add(ChangeEvent.class).add(dev.ferry.schemas.avro.Source.class).add(dev.ferry.schemas.avro.Op.class)
                         .add(TableSchema.class).add(dev.ferry.schemas.avro.Column.class).add(dev.ferry.schemas.avro.Index.class)
-                        .add(dev.ferry.schemas.avro.IndexColumn.class).add(dev.ferry.schemas.avro.ForeignKey.class).build()));
+                        .add(dev.ferry.schemas.avro.IndexColumn.class).add(dev.ferry.schemas.avro.ForeignKey.class)
+                        .add(dev.ferry.schemas.avro.EmbeddingColumn.class).build()));
     }
 
     private static final SpecificData DATA = SpecificData.get();
@@ -48,7 +49,7 @@ public final class EventCodec {
     private static final List<byte[]> OLD_SCHEMA_HEADERS = new java.util.ArrayList<>();
 
     static {
-        for (String resource : List.of("history/TableSchema-v1.avsc")) {
+        for (String resource : List.of("history/TableSchema-v1.avsc", "history/TableSchema-v2.avsc")) {
             try (var in = EventCodec.class.getResourceAsStream(resource)) {
                 org.apache.avro.Schema old = new org.apache.avro.Schema.Parser().parse(in);
                 SCHEMA_DECODER.addSchema(old);

@@ -39,6 +39,28 @@ public final class TopicNames {
         return Pattern.compile(Pattern.quote(prefix + "." + part(source) + ".") + "[A-Za-z0-9-][A-Za-z0-9_-]*");
     }
 
+    /** Topic of a table's rows with their vectors, written by the embed service and read by the writer. */
+    public static String embeddedTopic(String prefix, String source, String table) {
+        return tableTopic(prefix, source, table) + EMBEDDED_SUFFIX;
+    }
+
+    /** Suffix of the embed service's output topics. */
+    public static final String EMBEDDED_SUFFIX = ".embedded";
+
+    /**
+     * The topics the writer reads: every table topic of the source, except those of {@code embeddedTables}, which
+     * it reads from their {@link #embeddedTopic} instead (rows and vectors together).
+     */
+    public static Pattern writerTopicPattern(String prefix, String source, java.util.Collection<String> embeddedTables) {
+        if (embeddedTables.isEmpty()) {
+            return tableTopicPattern(prefix, source);
+        }
+        String base = Pattern.quote(prefix + "." + part(source) + ".");
+        String names = String.join("|", embeddedTables.stream().map(t -> Pattern.quote(part(t))).sorted().toList());
+        return Pattern.compile(base + "(?!(?:" + names + ")$)[A-Za-z0-9-][A-Za-z0-9_-]*|" + base + "(?:" + names + ")"
+                + Pattern.quote(EMBEDDED_SUFFIX));
+    }
+
     /** A name part without dots (dots separate the parts), unchanged when it is already legal. */
     static String part(String name) {
         if (LEGAL.matcher(name).matches() && name.length() <= MAX_PART && !name.startsWith("_")) {

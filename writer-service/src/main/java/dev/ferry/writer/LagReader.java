@@ -31,10 +31,24 @@ public final class LagReader {
     /** Records not yet applied, per partition, sorted by topic and partition. */
     public static Map<TopicPartition, Long> lag(Admin admin, Connection pg, String topicPrefix, String source, String group)
             throws SQLException, InterruptedException {
-        Pattern pattern = TopicNames.tableTopicPattern(topicPrefix, source);
+        Pattern tables = TopicNames.tableTopicPattern(topicPrefix, source);
         try {
-            Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
-                    .filter(t -> pattern.matcher(t).matches()).collect(Collectors.toSet());
+            Set<String> all = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            // A table with an embedding spec is read by the writer from its .embedded topic, not from the table topic.
+            Set<String> topics = all.stream().filter(t -> tables.matcher(t).matches()
+                            ? !all.contains(t + TopicNames.EMBEDDED_SUFFIX)
+                            : t.endsWith(TopicNames.EMBEDDED_SUFFIX)
+                                    && tables.matcher(t.substring(0, t.length() - TopicNames.EMBEDDED_SUFFIX.length())).matches())
+                    .collect(Collectors.toSet());
+            return lag(admin, pg, topics, group);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot read offsets from Kafka: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<TopicPartition, Long> lag(Admin admin, Connection pg, Set<String> topics, String group)
+            throws SQLException, InterruptedException {
+        try {
             Map<String, TopicDescription> descriptions = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
             Map<TopicPartition, OffsetSpec> request = new HashMap<>();
             descriptions.values().forEach(d -> d.partitions().forEach(p -> request.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));

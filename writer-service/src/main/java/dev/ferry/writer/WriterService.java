@@ -1,6 +1,7 @@
 package dev.ferry.writer;
 
 import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.ChangeEvent;
 import dev.ferry.schemas.avro.KeyColumn;
@@ -76,10 +77,31 @@ public final class WriterService implements Runnable, AutoCloseable {
      */
     public record Settings(String bootstrapServers, String jdbcUrl, String sourceName, String topicPrefix,
                            String targetSchema, String groupId, boolean auditBatches, int maxPollRecords,
-                           Map<String, String> typeOverrides) {
+                           Map<String, String> typeOverrides, java.util.Set<String> embeddedTables) {
 
+        /**
+         * @param embeddedTables SQLite tables the embed service enriches with vectors: the writer reads them from their
+         *                       {@code .embedded} topic instead of the table topic
+         */
         public Settings {
             typeOverrides = typeOverrides == null ? Map.of() : Map.copyOf(typeOverrides);
+            embeddedTables = embeddedTables == null ? java.util.Set.of() : java.util.Set.copyOf(embeddedTables);
+        }
+
+        public Settings(String bootstrapServers, String jdbcUrl, String sourceName, String topicPrefix, String targetSchema, String groupId,
+                        boolean auditBatches, int maxPollRecords, Map<String, String> typeOverrides) {
+            this(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, auditBatches, maxPollRecords, typeOverrides,
+                    java.util.Set.of());
+        }
+
+        public Settings withEmbeddedTables(java.util.Set<String> tables) {
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, auditBatches, maxPollRecords,
+                    typeOverrides, tables);
+        }
+
+        /** The topics this writer reads. */
+        public java.util.regex.Pattern topicPattern() {
+            return TopicNames.writerTopicPattern(topicPrefix, sourceName, embeddedTables);
         }
 
         public static Settings defaults(String bootstrapServers, String jdbcUrl, String sourceName) {
@@ -87,11 +109,13 @@ public final class WriterService implements Runnable, AutoCloseable {
         }
 
         public Settings withAuditBatches(boolean audit) {
-            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, audit, maxPollRecords, typeOverrides);
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, audit, maxPollRecords, typeOverrides,
+                    embeddedTables);
         }
 
         public Settings withTypeOverrides(Map<String, String> overrides) {
-            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, auditBatches, maxPollRecords, overrides);
+            return new Settings(bootstrapServers, jdbcUrl, sourceName, topicPrefix, targetSchema, groupId, auditBatches, maxPollRecords, overrides,
+                    embeddedTables);
         }
     }
 
@@ -155,7 +179,7 @@ public final class WriterService implements Runnable, AutoCloseable {
 
     @Override
     public void run() {
-        consumer.subscribe(TopicNames.tableTopicPattern(settings.topicPrefix(), settings.sourceName()), new ConsumerRebalanceListener() {
+        consumer.subscribe(settings.topicPattern(), new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                 metrics.revoked(partitions);
@@ -697,14 +721,7 @@ public final class WriterService implements Runnable, AutoCloseable {
 
     private void createDeadLetterTopic() {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(deadLetterTopic, 1, (short) 1).configs(TopicNames.DEAD_LETTER_TOPIC_CONFIG)))
-                    .all().get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create dead-letter topic " + deadLetterTopic + ": " + e.getCause().getMessage(), e);
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create dead-letter topic " + deadLetterTopic + ": " + e.getMessage(), e);
+            KafkaTopics.ensure(admin, deadLetterTopic, 1, TopicNames.DEAD_LETTER_TOPIC_CONFIG);
         }
     }
 

@@ -65,7 +65,7 @@ class WriterMetricsTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, infra.broker().bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
-        TableSchema schema = new TableSchema(source, table, 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false);
+        TableSchema schema = new TableSchema(source, table, 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false, List.of());
         producer.send(new ProducerRecord<>(topic, 0, EventCodec.encodeKey(new RowKey(List.of())), EventCodec.encodeSchema(schema))).get();
         return topic;
     }

@@ -75,7 +75,7 @@ class WriterServiceTest {
     }
 
     private static void sendSchema(String topic, String source) throws Exception {
-        TableSchema schema = new TableSchema(source, "stock", 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false);
+        TableSchema schema = new TableSchema(source, "stock", 1L, false, false, COLUMNS, 0L, List.of(), List.of(), List.of(), false, List.of());
         producer.send(new ProducerRecord<>(topic, 0, EventCodec.encodeKey(new RowKey(List.of())), EventCodec.encodeSchema(schema))).get();
     }
 

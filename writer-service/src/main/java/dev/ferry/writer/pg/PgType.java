@@ -21,7 +21,12 @@ public enum PgType {
     TIMESTAMPTZ("timestamptz", Types.TIMESTAMP_WITH_TIMEZONE, "timestamp with time zone"),
     TIME("time", Types.TIME, "time without time zone"),
     JSONB("jsonb", Types.OTHER),
-    UUID("uuid", Types.OTHER);
+    UUID("uuid", Types.OTHER),
+    /**
+     * pgvector's {@code vector(n)}: only for the columns the embed service adds (the DDL names the dimension), never a
+     * type a SQLite column maps to or is overridden to.
+     */
+    VECTOR("vector", Types.OTHER);
 
     private final String sql;
     private final int jdbcType;
@@ -45,6 +50,9 @@ public enum PgType {
     public static Optional<PgType> byName(String name) {
         String normalized = name.trim().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
         for (PgType type : values()) {
+            if (type == VECTOR) {
+                continue;
+            }
             if (type.sql.equals(normalized) || type.aliases.contains(normalized)) {
                 return Optional.of(type);
             }
@@ -54,6 +62,6 @@ public enum PgType {
 
     /** The DDL name of each type, for messages. */
     public static List<String> names() {
-        return Arrays.stream(values()).map(PgType::sql).toList();
+        return Arrays.stream(values()).filter(t -> t != VECTOR).map(PgType::sql).toList();
     }
 }

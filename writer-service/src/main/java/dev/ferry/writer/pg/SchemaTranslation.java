@@ -3,6 +3,7 @@ package dev.ferry.writer.pg;
 import static dev.ferry.writer.pg.PgIdentifiers.quote;
 
 import dev.ferry.schemas.avro.Column;
+import dev.ferry.schemas.avro.EmbeddingColumn;
 import dev.ferry.schemas.avro.ForeignKey;
 import dev.ferry.schemas.avro.Index;
 import dev.ferry.schemas.avro.IndexColumn;
@@ -31,7 +32,7 @@ public final class SchemaTranslation {
 
     /** What a {@link Statement} builds. */
     public enum Kind {
-        DEFAULT("default"), INDEX("index"), FOREIGN_KEY("foreign key"), CHECK("check constraint");
+        DEFAULT("default"), INDEX("index"), FOREIGN_KEY("foreign key"), CHECK("check constraint"), SETTING("database setting");
 
         private final String label;
 
@@ -74,6 +75,7 @@ public final class SchemaTranslation {
         SchemaTranslation t = new SchemaTranslation(table);
         t.translateColumns(source, types, citext);
         t.translateIndexes(source);
+        t.translateVectorIndexes(source);
         t.translateForeignKeys(targetSchema, source, foreignKeys);
         t.translateChecks(source);
         return t;
@@ -231,6 +233,31 @@ public final class SchemaTranslation {
                     + quote(name) + " ON " + table.qualifiedName() + " (" + String.join(", ", keys) + ")" + where, null, null, null));
         }
     }
+
+    /**
+     * A cosine index per vector column, built after the snapshot. HNSW also gets {@code hnsw.iterative_scan =
+     * strict_order} as the database's default: without it a filtered {@code WHERE user_id = ? ORDER BY v <=> q LIMIT k}
+     * returns fewer than k rows when few rows pass the filter (pgvector 0.8, docs/embeddings.md).
+     */
+    private void translateVectorIndexes(TableSchema source) {
+        for (EmbeddingColumn e : source.getEmbeddings()) {
+            String method = e.getIndex().toLowerCase(java.util.Locale.ROOT);
+            if (method.equals("none")) {
+                continue;
+            }
+            String name = PgIdentifiers.pgName(source.getTable() + "_" + e.getColumn() + "_" + method);
+            String with = method.equals("ivfflat") ? " WITH (lists = " + IVFFLAT_LISTS + ")" : "";
+            indexes.add(new Statement(Kind.INDEX, name, "CREATE INDEX IF NOT EXISTS " + quote(name) + " ON " + table.qualifiedName()
+                    + " USING " + method + " (" + quote(e.getColumn()) + " vector_cosine_ops)" + with, null, null, null));
+            if (method.equals("hnsw")) {
+                indexes.add(new Statement(Kind.SETTING, "hnsw.iterative_scan", "DO $$ BEGIN EXECUTE format("
+                        + "'ALTER DATABASE %I SET hnsw.iterative_scan = strict_order', current_database()); END $$", null, null, null));
+            }
+        }
+    }
+
+    /** IVFFlat lists: pgvector suggests rows / 1000 up to a million rows; fixed, since the index is built once. */
+    static final int IVFFLAT_LISTS = 100;
 
     private void translateForeignKeys(String targetSchema, TableSchema source, boolean allowed) {
         for (ForeignKey fk : source.getForeignKeys()) {

@@ -184,7 +184,7 @@ public final class TableApplier {
             // As untyped text in the form COPY uses, which PostgreSQL parses for the column's type: the driver's own
             // conversion of java.time values turns the earliest dates into -infinity.
             case DATE, TIMESTAMPTZ, TIME -> ps.setObject(index, CopyText.dateTime(value), Types.OTHER);
-            case JSONB -> ps.setObject(index, value, Types.OTHER);
+            case JSONB, VECTOR -> ps.setObject(index, value, Types.OTHER);
             case UUID -> ps.setObject(index, value);
         }
     }

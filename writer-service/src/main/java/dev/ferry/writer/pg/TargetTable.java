@@ -3,6 +3,7 @@ package dev.ferry.writer.pg;
 import static dev.ferry.writer.pg.PgIdentifiers.quote;
 
 import dev.ferry.schemas.avro.Column;
+import dev.ferry.schemas.avro.EmbeddingColumn;
 import dev.ferry.schemas.avro.TableSchema;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -75,6 +76,10 @@ public final class TargetTable {
             columns.add(new TargetColumn(c.getName(), type, c.getNotNull() || (!source.getRowidKey() && c.getPkPosition() > 0), ddlType,
                     ColumnDefaults.translate(c.getDefaultValue(), type, c.getName()).inline()));
         }
+        for (EmbeddingColumn e : source.getEmbeddings()) {
+            columns.add(new TargetColumn(e.getColumn(), PgType.VECTOR, false, vectorType(e.getDimensions()), null));
+            columns.add(new TargetColumn(e.getModelColumn(), PgType.TEXT, false));
+        }
         if (!source.getRowidKey()) {
             source.getColumns().stream().filter(c -> c.getPkPosition() > 0)
                     .sorted(Comparator.comparingInt(Column::getPkPosition)).forEach(c -> keys.add(c.getName()));
@@ -86,6 +91,11 @@ public final class TargetTable {
     public TargetTable withoutDefaults() {
         return new TargetTable(schema, sourceTable, columns.stream()
                 .map(c -> new TargetColumn(c.name(), c.type(), c.notNull(), c.ddlType(), null)).toList(), keyColumns);
+    }
+
+    /** DDL type of a vector column: always {@code vector(n)}, never {@code halfvec}, with the model's dimension. */
+    public static String vectorType(int dimensions) {
+        return "vector(" + dimensions + ")";
     }
 
     static boolean isNocase(String collation) {

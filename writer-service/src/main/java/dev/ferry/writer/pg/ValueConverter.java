@@ -57,10 +57,28 @@ public final class ValueConverter {
                 case TIME -> toTime(value);
                 case JSONB -> toJson(value);
                 case UUID -> toUuid(value);
+                case VECTOR -> toVector(value);
             };
         } catch (Refusal refused) {
             throw new ValueConversionException(column, refused.getMessage() + " (column \"" + column + "\", value " + preview(value) + ")");
         }
+    }
+
+    /** A vector as the embed service sends it (float32 little-endian) to pgvector's text form {@code [x,y,...]}. */
+    private static String toVector(Object value) {
+        if (!(value instanceof ByteBuffer b) || b.remaining() == 0 || b.remaining() % 4 != 0) {
+            throw refuse("not a vector: expected float32 bytes");
+        }
+        java.nio.FloatBuffer floats = b.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        StringBuilder text = new StringBuilder(floats.remaining() * 12).append('[');
+        for (int i = 0; floats.hasRemaining(); i++) {
+            float f = floats.get();
+            if (!Float.isFinite(f)) {
+                throw refuse("vector component " + i + " is " + f);
+            }
+            text.append(i == 0 ? "" : ",").append(f);
+        }
+        return text.append(']').toString();
     }
 
     private static Long toLong(Object value) {

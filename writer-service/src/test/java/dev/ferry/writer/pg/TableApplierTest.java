@@ -239,7 +239,7 @@ class TableApplierTest {
                         case BIGINT -> rs.getLong(c + 1);
                         case DOUBLE -> rs.getDouble(c + 1);
                         case NUMERIC -> numeric(rs.getString(c + 1));
-                        case TEXT, JSONB -> rs.getString(c + 1);
+                        case TEXT, JSONB, VECTOR -> rs.getString(c + 1);
                         case BYTEA -> rs.getBytes(c + 1);
                         case BOOLEAN -> rs.getBoolean(c + 1);
                         case DATE -> rs.getObject(c + 1, LocalDate.class);

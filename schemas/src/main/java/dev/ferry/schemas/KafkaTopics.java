@@ -1,0 +1,57 @@
+package dev.ferry.schemas;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** Creating the topics ferry's services write to. */
+public final class KafkaTopics {
+
+    private KafkaTopics() {
+    }
+
+    /**
+     * Waits until the producer's metadata names a leader for every partition of {@code topic}. Right after a topic is
+     * created its partitions may have no leader yet; a first batch sent then is refused (NOT_LEADER_OR_FOLLOWER) and
+     * its retry can arrive after later batches, which an idempotent producer then retries forever as out of order.
+     */
+    public static void awaitLeaders(org.apache.kafka.clients.producer.Producer<?, ?> producer, String topic, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<org.apache.kafka.common.PartitionInfo> partitions = producer.partitionsFor(topic);
+            if (!partitions.isEmpty() && partitions.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topic " + topic + " has partitions without a leader after " + timeout);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the leaders of " + topic, e);
+            }
+        }
+    }
+
+    /** Creates {@code name} unless it exists; a topic that exists is left as it is. */
+    public static void ensure(Admin admin, String name, int partitions, Map<String, String> config) {
+        try {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(config))).all().get(60, TimeUnit.SECONDS);
+            org.slf4j.LoggerFactory.getLogger(KafkaTopics.class).info("created topic {} ({} partition(s))", name, partitions);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topic " + name, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topic " + name + ": " + e.getMessage(), e);
+        }
+    }
+}
