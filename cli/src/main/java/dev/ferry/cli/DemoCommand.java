@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.embed.EmbeddingSpec;
 import dev.ferry.ingest.sqlite.SqlIdentifiers;
 import dev.ferry.writer.pg.PgDatabase;
 import dev.ferry.writer.pg.PgIdentifiers;
@@ -12,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -22,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Shows ferry working end to end on a generated knowledgebase database:",
-                "generates the SQLite file, runs 'ferry up' (embedded Kafka) into PostgreSQL, keeps writing to SQLite",
+                "generates the SQLite file, runs 'ferry up' (embedded Kafka) into PostgreSQL, embeds document_chunks.text",
+                "into embedding_vector vector(384) with the in-process all-MiniLM-L6-v2, keeps writing to SQLite",
                 "like a live application, prints rows arriving and the lag falling to zero, then checks the counts."})
 final class DemoCommand implements Callable<Integer> {
 
@@ -80,7 +83,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         Pipeline.Options options = new Pipeline.Options(sqlite, postgres, dataDir.resolve("state"), "knowledgebase", null, "ferry",
                 targetSchema, 1, false, Map.of());
-        Pipeline configured = new Pipeline(options);
+        // The reference app's chunks get their vectors from the in-process all-MiniLM-L6-v2, as a RAG app needs them.
+        Pipeline configured = new Pipeline(options).withConfig(new FerryConfig(List.of(EmbeddingSpec.of("demo", "document_chunks", "text",
+                "embedding_vector", null, EmbeddingSpec.DEFAULT_MODEL, "hnsw", null)), FerryConfig.Embed.DEFAULTS));
         if (metricsPort != null) {
             configured.withMetrics(metricsAddress, metricsPort);
         }
@@ -127,6 +132,8 @@ final class DemoCommand implements Callable<Integer> {
                 same &= s == t;
                 out.printf("  %-16s sqlite %7d  postgres %7d  %s%n", table, s, t, s == t ? "ok" : "DIFFERENT");
             }
+            long vectors = count(pg, PgIdentifiers.qualified(targetSchema, "document_chunks") + " WHERE embedding_vector IS NOT NULL");
+            out.printf("  document_chunks with a vector(384) embedding: %d (chunks without text have none)%n", vectors);
             out.printf("caught up: lag %d, backlog %d. %s%n", done.writerLag(), done.backlog(),
                     same ? "Every table has the same row count in SQLite and PostgreSQL." : "Row counts differ!");
             return same ? 0 : Ferry.EXIT_FAILURE;
@@ -142,8 +149,8 @@ final class DemoCommand implements Callable<Integer> {
         } catch (SQLException e) {
             target = "-";
         }
-        out.printf("  %s | app transactions %6d | document_chunks sqlite %7d postgres %7s | writer lag %6d records | backlog %6d%n",
-                p.snapshotDone() ? "streaming" : "snapshot ", step, source, target, p.writerLag(), p.backlog());
+        out.printf("  %s | app transactions %6d | document_chunks sqlite %7d postgres %7s | lag: embed %5d, writer %6d records | backlog %6d%n",
+                p.snapshotDone() ? "streaming" : "snapshot ", step, source, target, p.embedLag(), p.writerLag(), p.backlog());
         out.flush();
     }
 

@@ -70,7 +70,11 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
                     throw new IllegalArgumentException(where + " must be a mapping (keys " + SPEC + ")");
                 }
                 checkKeys(s, where + ".", SPEC);
-                specs.add(EmbeddingSpec.of(where, text(s, where, "table"), text(s, where, "text"), text(s, where, "column"),
+                String table = text(s, where, "table");
+                if (specs.stream().anyMatch(x -> x.table().equals(table))) {
+                    throw new IllegalArgumentException(where + ".table '" + table + "' has a spec already; one table takes one spec");
+                }
+                specs.add(EmbeddingSpec.of(where, table, text(s, where, "text"), text(s, where, "column"),
                         text(s, where, "model_column"), text(s, where, "model"), text(s, where, "index"), text(s, where, "vectors_from")));
             }
         }

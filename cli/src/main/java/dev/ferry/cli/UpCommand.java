@@ -39,6 +39,11 @@ final class UpCommand implements Callable<Integer> {
                     "Applies when ferry creates the column (see docs/type-mapping.md)."})
     List<String> typeOverrides = new ArrayList<>();
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = {"ferry's configuration file (YAML): embedding specs and embed service tuning.",
+                    "Keys and an example: docs/configuration.md#configuration-file."})
+    java.nio.file.Path configFile;
+
     @Option(names = "--report-interval", paramLabel = "SECONDS", defaultValue = "10",
             description = "How often to log progress (default: ${DEFAULT-VALUE}).")
     int reportInterval;
@@ -55,6 +60,7 @@ final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Pipeline.Options options = Options.validated(connection, partitions, tables, typeOverrides, false);
+        FerryConfig config = configFile == null ? FerryConfig.EMPTY : FerryConfig.load(configFile);
         if (metricsPort < 0 || metricsPort > 65535) {
             throw new IllegalArgumentException("--metrics-port must be between 0 and 65535, not " + metricsPort);
         }
@@ -70,7 +76,7 @@ final class UpCommand implements Callable<Integer> {
             }
         }, "ferry-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Pipeline pipeline = new Pipeline(options).withMetrics(metricsAddress, metricsPort)) {
+        try (Pipeline pipeline = new Pipeline(options).withConfig(config).withMetrics(metricsAddress, metricsPort)) {
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
             LOG.info("metrics on http://{}:{}/metrics, health on /health", metricsAddress, pipeline.metricsPort());
@@ -88,8 +94,8 @@ final class UpCommand implements Callable<Integer> {
     private static void report(Pipeline pipeline) {
         try {
             Pipeline.Progress p = pipeline.progress();
-            LOG.info("{}: changelog backlog {}, writer lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
-                    p.backlog(), p.writerLag(), p.caughtUp() ? ", caught up" : "");
+            LOG.info("{}: changelog backlog {}, writer lag {} record(s), embed lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
+                    p.backlog(), p.writerLag(), p.embedLag(), p.caughtUp() ? ", caught up" : "");
         } catch (Exception e) {
             // Progress is only a report: the services ride out an outage on their own.
             LOG.warn("cannot read progress: {}", ErrorMessages.describe(e));

@@ -1,0 +1,60 @@
+package dev.ferry.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.embed.EmbeddingSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FerryConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private FerryConfig load(String yaml) throws Exception {
+        Path file = dir.resolve("ferry.yaml");
+        Files.writeString(file, yaml);
+        return FerryConfig.load(file);
+    }
+
+    private String error(String yaml) {
+        return assertThrows(IllegalArgumentException.class, () -> load(yaml)).getMessage();
+    }
+
+    @Test
+    void aSpecGetsItsDefaultsAndTheTuningItsValues() throws Exception {
+        FerryConfig c = load("""
+                embeddings:
+                  - table: document_chunks
+                    text: "{title}: {text}"
+                    column: embedding_vector
+                    index: IVFFlat
+                embed:
+                  batch_size: 16
+                  max_wait_ms: 20
+                  threads: 2
+                """);
+        EmbeddingSpec s = c.embeddings().get(0);
+        assertEquals("document_chunks", s.table());
+        assertEquals(java.util.List.of("title", "text"), s.template().columns());
+        assertEquals("embedding_vector_model", s.modelColumn());
+        assertEquals("minilm", s.model());
+        assertEquals("ivfflat", s.index());
+        assertEquals(new FerryConfig.Embed(16, java.time.Duration.ofMillis(20), 2, 50_000), c.embed());
+    }
+
+    @Test
+    void everyBadKeyOrValueIsNamedByItsPath() {
+        assertTrue(error("embeddings:\n  - table: t\n    txt: body\n").contains("unknown key embeddings[0].txt"));
+        assertTrue(error("embeddings:\n  - table: t\n").contains("embeddings[0].text is required"));
+        assertTrue(error("embeddings:\n  - table: t\n    text: body\n    index: btree\n").contains("embeddings[0].index 'btree'"));
+        assertTrue(error("embeddings:\n  - table: t\n    text: \"{body\"\n").contains("embeddings[0].text '{body'"));
+        assertTrue(error("embed:\n  threads: 0\n").contains("embed.threads must be an integer from 1"));
+        assertTrue(error("model: x\n").contains("unknown key model"));
+        assertTrue(error("embeddings: [1, 2\n").contains("not valid YAML"));
+    }
+}
