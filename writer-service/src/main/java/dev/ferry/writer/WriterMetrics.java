@@ -53,7 +53,15 @@ final class WriterMetrics implements AutoCloseable {
     private final Map<TopicPartition, PartitionLag> partitions = new ConcurrentHashMap<>();
     private final Map<String, Gauge> tableLag = new ConcurrentHashMap<>();
 
+    /** Tables the writer reads from their .embedded topic (rows with vectors), see {@link TopicNames#embeddedTopic}. */
+    private final java.util.Set<String> embeddedTables;
+
     WriterMetrics(MeterRegistry registry, String source, String group, String topicPrefix) {
+        this(registry, source, group, topicPrefix, java.util.Set.of());
+    }
+
+    WriterMetrics(MeterRegistry registry, String source, String group, String topicPrefix, java.util.Set<String> embeddedTables) {
+        this.embeddedTables = embeddedTables;
         this.registry = registry;
         this.source = source;
         this.group = group;
@@ -101,7 +109,7 @@ final class WriterMetrics implements AutoCloseable {
             counter(DEAD_LETTERS, DEAD_LETTERS_HELP, "reason", new TableKey(table, reason.label));
         }
         tableLag.computeIfAbsent(table, t -> {
-            String topic = TopicNames.tableTopic(topicPrefix, source, t);
+            String topic = embeddedTables.contains(t) ? TopicNames.embeddedTopic(topicPrefix, source, t) : TopicNames.tableTopic(topicPrefix, source, t);
             return Gauge.builder("ferry.replication.lag.seconds", this, m -> m.lagSeconds(topic, System.currentTimeMillis()))
                     .description("Seconds since the SQLite commit of the oldest change of the table not yet applied; 0 when none is waiting")
                     .tag("source", source).tag("group", group).tag("table", t).register(registry);

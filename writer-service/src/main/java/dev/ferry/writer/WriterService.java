@@ -148,7 +148,7 @@ public final class WriterService implements Runnable, AutoCloseable {
     /** A writer that records its meters (docs/metrics.md) and its Kafka clients' metrics in {@code registry}. */
     public WriterService(Settings settings, MeterRegistry registry) throws SQLException {
         this.settings = settings;
-        this.metrics = new WriterMetrics(registry, settings.sourceName(), settings.groupId(), settings.topicPrefix());
+        this.metrics = new WriterMetrics(registry, settings.sourceName(), settings.groupId(), settings.topicPrefix(), settings.embeddedTables());
         this.types = TypeMapping.withOverrides(settings.typeOverrides());
         this.deadLetterTopic = TopicNames.deadLetterTopic(settings.topicPrefix(), settings.sourceName());
         connection = openDatabase();
