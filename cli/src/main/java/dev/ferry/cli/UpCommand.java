@@ -102,13 +102,27 @@ final class UpCommand implements Callable<Integer> {
         }
 
         static Pipeline.Options validated(ConnectionOptions c, int partitions, String tables, List<String> typeOverrides, boolean audit) {
-            String source = c.source();
+            String source = sourceName(c.source());
+            return new Pipeline.Options(c.sqlite, c.postgres, c.dataDir, source, c.bootstrapServers, "ferry", c.targetSchema,
+                    partitions(partitions), audit, connector(tables), typeOverrides(typeOverrides));
+        }
+
+        static String sourceName(String source) {
             if (!source.matches("[A-Za-z0-9-][A-Za-z0-9_-]*")) {
                 throw new IllegalArgumentException("--source-name '" + source + "' must use only letters, digits, '_' and '-'");
             }
+            return source;
+        }
+
+        static int partitions(int partitions) {
             if (partitions < 1 || partitions > 1024) {
                 throw new IllegalArgumentException("--partitions must be between 1 and 1024, not " + partitions);
             }
+            return partitions;
+        }
+
+        /** The connector options that {@code --tables} sets. */
+        static Map<String, String> connector(String tables) {
             Map<String, String> connector = new HashMap<>();
             if (tables != null) {
                 try {
@@ -118,8 +132,7 @@ final class UpCommand implements Callable<Integer> {
                 }
                 connector.put("tables.include", tables);
             }
-            return new Pipeline.Options(c.sqlite, c.postgres, c.dataDir, source, c.bootstrapServers, "ferry", c.targetSchema,
-                    partitions, audit, connector, typeOverrides(typeOverrides));
+            return connector;
         }
 
         /** {@code TABLE.COLUMN=TYPE} options as a map; split at the last '=', since a type name holds none. */
