@@ -74,9 +74,20 @@ final class UpCommand implements Callable<Integer> {
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
             LOG.info("metrics on http://{}:{}/metrics, health on /health", metricsAddress, pipeline.metricsPort());
-            while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
-                pipeline.checkHealthy();
-                report(pipeline);
+            // On a terminal the snapshot shows as progress bars; otherwise its numbers join the report lines.
+            SnapshotProgressView snapshot = System.console() != null
+                    ? SnapshotProgressView.bars(pipeline.meterRegistry(), () -> pipeline.ingest() != null && pipeline.ingest().snapshotDone(), null)
+                    : null;
+            SnapshotProgressView.Lines lines = new SnapshotProgressView.Lines();
+            try {
+                while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
+                    pipeline.checkHealthy();
+                    report(pipeline, snapshot == null ? lines : null);
+                }
+            } finally {
+                if (snapshot != null) {
+                    snapshot.close();
+                }
             }
             LOG.info("stopping");
         } finally {
@@ -85,11 +96,14 @@ final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void report(Pipeline pipeline) {
+    private static void report(Pipeline pipeline, SnapshotProgressView.Lines snapshotLines) {
         try {
             Pipeline.Progress p = pipeline.progress();
             LOG.info("{}: changelog backlog {}, writer lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
                     p.backlog(), p.writerLag(), p.caughtUp() ? ", caught up" : "");
+            if (!p.snapshotDone() && snapshotLines != null) {
+                LOG.info("snapshot: {}", snapshotLines.line(SnapshotProgressView.read(pipeline.meterRegistry()), System.nanoTime()));
+            }
         } catch (Exception e) {
             // Progress is only a report: the services ride out an outage on their own.
             LOG.warn("cannot read progress: {}", ErrorMessages.describe(e));
