@@ -7,10 +7,11 @@
 #     (panel targets and templating queries) and of alerts.yml (each rule, and each side of its threshold
 #     comparisons without the threshold), and fails if one errors or returns no data.
 # Installs Debian's prometheus package (and jq, curl) when missing. Idempotent; only uses 127.0.0.1; stops only
-# the processes it started. Needs cli/target/ferry.jar (mvn -B verify builds it) and the PostgreSQL that
-# deploy/local/setup.sh prepares.
+# the processes it started, by PID; drops only the database it created. Needs cli/target/ferry.jar (mvn -B verify
+# builds it) and the PostgreSQL that deploy/local/setup.sh prepares. Run by .ci/run after the Maven tests.
 #
-#   FERRY_POSTGRES=jdbc:...        target database of the demo (default: ferry's default, 127.0.0.1:5432/ferry)
+#   FERRY_POSTGRES=jdbc:...        target database of the demo (default: a temporary database on 127.0.0.1:5432,
+#                                  created and dropped by this script, so concurrent runs and demos do not collide)
 #   FERRY_CHECK_BUDGET=170         seconds the whole check may take before it gives up
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +29,8 @@ die() { echo "[prometheus-check] ERROR: $*" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferry-prometheus-check.XXXXXX")
 FERRY_PID=""
 PROM_PID=""
+CHECK_DB=""
+psql_pg() { psql -h 127.0.0.1 -p 5432 -U postgres -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
 stop_pid() { # stop one process this script started: TERM, then KILL after 10 s
   local pid=$1
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
@@ -40,6 +43,10 @@ on_exit() {
   local rc=$?
   stop_pid "$PROM_PID"
   stop_pid "$FERRY_PID"
+  if [[ -n $CHECK_DB ]]; then
+    psql_pg -c "DROP DATABASE IF EXISTS \"$CHECK_DB\" WITH (FORCE)" >/dev/null 2>&1 \
+      || echo "[prometheus-check] could not drop database $CHECK_DB" >&2
+  fi
   if (( rc != 0 )); then
     for log in "$WORK/ferry.log" "$WORK/prometheus.log"; do
       if [[ -s $log ]]; then echo "--- last lines of $(basename "$log"):" >&2; tail -n 20 "$log" >&2; fi
@@ -50,6 +57,8 @@ on_exit() {
 }
 START=$SECONDS
 trap on_exit EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
 left() { echo $((BUDGET - (SECONDS - START))); }
 
 # --- 1. tools ----------------------------------------------------------------
@@ -91,18 +100,28 @@ free_port() {
   return 1
 }
 
-say "starting ferry demo (metrics on 127.0.0.1, free port)"
 demo_args=(demo --seconds "$BUDGET" --chunks 500 --data-dir "$WORK/ferry" --target-schema ferry_prometheus_check
   --metrics-address 127.0.0.1 --metrics-port 0)
-if [[ -n ${FERRY_POSTGRES:-} ]]; then demo_args+=(--postgres "$FERRY_POSTGRES"); fi
-java -jar "$JAR" "${demo_args[@]}" >"$WORK/ferry.log" 2>&1 &
+if [[ -n ${FERRY_POSTGRES:-} ]]; then
+  demo_args+=(--postgres "$FERRY_POSTGRES")
+else
+  command -v psql >/dev/null || die "psql not found: set FERRY_POSTGRES or install postgresql-client"
+  CHECK_DB="ferry_prometheus_check_$$_$RANDOM"
+  psql_pg -c "CREATE DATABASE \"$CHECK_DB\"" >/dev/null \
+    || die "cannot create database $CHECK_DB on 127.0.0.1:5432 (is PostgreSQL up? deploy/local/setup.sh starts it)"
+  demo_args+=(--postgres "jdbc:postgresql://127.0.0.1:5432/$CHECK_DB?user=postgres")
+fi
+say "starting ferry demo (metrics on 127.0.0.1, free port; database ${CHECK_DB:-from FERRY_POSTGRES})"
+# The log exists before the demo starts: the background job opens it only once it runs.
+: >"$WORK/ferry.log"
+java -jar "$JAR" "${demo_args[@]}" >>"$WORK/ferry.log" 2>&1 &
 FERRY_PID=$!
 FERRY_PORT=""
 deadline=$((SECONDS + 60))
 while [[ -z $FERRY_PORT ]]; do
   kill -0 "$FERRY_PID" 2>/dev/null || die "ferry demo exited before serving /metrics"
   (( SECONDS < deadline )) || die "ferry demo did not serve /metrics within 60 s"
-  FERRY_PORT=$(sed -n 's#^metrics on http://127\.0\.0\.1:\([0-9][0-9]*\)/metrics.*#\1#p' "$WORK/ferry.log" | head -n 1)
+  FERRY_PORT=$(sed -n 's#^metrics on http://127\.0\.0\.1:\([0-9][0-9]*\)/metrics.*#\1#p' "$WORK/ferry.log" | head -n 1 || true)
   [[ -n $FERRY_PORT ]] || sleep 0.5
 done
 curl -fsS "http://127.0.0.1:$FERRY_PORT/metrics" -o /dev/null || die "GET http://127.0.0.1:$FERRY_PORT/metrics failed"

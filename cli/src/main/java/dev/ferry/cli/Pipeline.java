@@ -140,7 +140,8 @@ public final class Pipeline implements AutoCloseable {
         }
         Files.createDirectories(options.dataDir());
         if (metricsAddress != null) {
-            metricsServer = MetricsServer.start(metricsAddress, metricsPort, metrics.registry(), healthChecks());
+            metricsServer = MetricsServer.start(metricsAddress, metricsPort, metrics.registry(), healthChecks(),
+                    Map.of("postgres", ReadinessChecks.postgres(options.jdbcUrl())));
         }
         if (options.bootstrapServers() == null) {
             broker = EmbeddedKafkaBroker.start(options.dataDir().resolve("kafka"));
@@ -265,7 +266,10 @@ public final class Pipeline implements AutoCloseable {
         return metrics.registry();
     }
 
-    /** What {@code /health} checks: both services run and have not failed, and PostgreSQL takes a connection. */
+    /**
+     * What {@code /health/live} checks: both services run and have not failed. {@code /health} and {@code /health/ready}
+     * also check that PostgreSQL takes a connection.
+     */
     private Map<String, HealthCheck> healthChecks() {
         Map<String, HealthCheck> checks = new LinkedHashMap<>();
         checks.put("ingest", () -> {
@@ -297,13 +301,6 @@ public final class Pipeline implements AutoCloseable {
                 }
             });
         }
-        checks.put("postgres", () -> {
-            try (Connection c = PgDatabase.connect(options.jdbcUrl())) {
-                if (!c.isValid(5)) {
-                    throw new IllegalStateException("the connection is not valid");
-                }
-            }
-        });
         return checks;
     }
 

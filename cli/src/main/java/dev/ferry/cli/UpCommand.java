@@ -80,9 +80,20 @@ final class UpCommand implements Callable<Integer> {
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
             LOG.info("metrics on http://{}:{}/metrics, health on /health", metricsAddress, pipeline.metricsPort());
-            while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
-                pipeline.checkHealthy();
-                report(pipeline);
+            // On a terminal the snapshot shows as progress bars; otherwise its numbers join the report lines.
+            SnapshotProgressView snapshot = System.console() != null
+                    ? SnapshotProgressView.bars(pipeline.meterRegistry(), () -> pipeline.ingest() != null && pipeline.ingest().snapshotDone(), null)
+                    : null;
+            SnapshotProgressView.Lines lines = new SnapshotProgressView.Lines();
+            try {
+                while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
+                    pipeline.checkHealthy();
+                    report(pipeline, snapshot == null ? lines : null);
+                }
+            } finally {
+                if (snapshot != null) {
+                    snapshot.close();
+                }
             }
             LOG.info("stopping");
         } finally {
@@ -91,11 +102,14 @@ final class UpCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void report(Pipeline pipeline) {
+    private static void report(Pipeline pipeline, SnapshotProgressView.Lines snapshotLines) {
         try {
             Pipeline.Progress p = pipeline.progress();
             LOG.info("{}: changelog backlog {}, writer lag {} record(s), embed lag {} record(s){}", p.snapshotDone() ? "streaming" : "snapshot",
                     p.backlog(), p.writerLag(), p.embedLag(), p.caughtUp() ? ", caught up" : "");
+            if (!p.snapshotDone() && snapshotLines != null) {
+                LOG.info("snapshot: {}", snapshotLines.line(SnapshotProgressView.read(pipeline.meterRegistry()), System.nanoTime()));
+            }
         } catch (Exception e) {
             // Progress is only a report: the services ride out an outage on their own.
             LOG.warn("cannot read progress: {}", ErrorMessages.describe(e));
@@ -108,13 +122,27 @@ final class UpCommand implements Callable<Integer> {
         }
 
         static Pipeline.Options validated(ConnectionOptions c, int partitions, String tables, List<String> typeOverrides, boolean audit) {
-            String source = c.source();
+            String source = sourceName(c.source());
+            return new Pipeline.Options(c.sqlite, c.postgres, c.dataDir, source, c.bootstrapServers, "ferry", c.targetSchema,
+                    partitions(partitions), audit, connector(tables), typeOverrides(typeOverrides));
+        }
+
+        static String sourceName(String source) {
             if (!source.matches("[A-Za-z0-9-][A-Za-z0-9_-]*")) {
                 throw new IllegalArgumentException("--source-name '" + source + "' must use only letters, digits, '_' and '-'");
             }
+            return source;
+        }
+
+        static int partitions(int partitions) {
             if (partitions < 1 || partitions > 1024) {
                 throw new IllegalArgumentException("--partitions must be between 1 and 1024, not " + partitions);
             }
+            return partitions;
+        }
+
+        /** The connector options that {@code --tables} sets. */
+        static Map<String, String> connector(String tables) {
             Map<String, String> connector = new HashMap<>();
             if (tables != null) {
                 try {
@@ -124,8 +152,7 @@ final class UpCommand implements Callable<Integer> {
                 }
                 connector.put("tables.include", tables);
             }
-            return new Pipeline.Options(c.sqlite, c.postgres, c.dataDir, source, c.bootstrapServers, "ferry", c.targetSchema,
-                    partitions, audit, connector, typeOverrides(typeOverrides));
+            return connector;
         }
 
         /** {@code TABLE.COLUMN=TYPE} options as a map; split at the last '=', since a type name holds none. */

@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The HTTP endpoint of a ferry process: {@code GET /metrics} in the Prometheus text format, and {@code GET /health},
  * 200 when every check passes and 503 naming the failing checks otherwise, both with a small JSON body:
  * <pre>{"status":"down","failing":["writer"],"checks":{"writer":{"status":"down","reason":"not running"},"postgres":{"status":"up"}}}</pre>
+ * Checks are liveness checks (the process works: its service runs and has not failed) or readiness checks (it can do
+ * its work: Kafka and the databases answer). {@code /health/live} runs the liveness checks only, so an orchestrator
+ * restarts the process only for what a restart can fix; {@code /health/ready} and {@code /health} run both.
  * Checks run on each request, in the order given; a slow check (a database connect timing out) delays only its answer.
  */
 public final class MetricsServer implements AutoCloseable {
@@ -31,12 +34,20 @@ public final class MetricsServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final PrometheusMeterRegistry registry;
-    private final Map<String, HealthCheck> checks;
+    private final Map<String, HealthCheck> liveness;
+    private final Map<String, HealthCheck> all;
 
-    private MetricsServer(HttpServer server, PrometheusMeterRegistry registry, Map<String, HealthCheck> checks) {
+    private MetricsServer(HttpServer server, PrometheusMeterRegistry registry, Map<String, HealthCheck> liveness,
+                          Map<String, HealthCheck> readiness) {
         this.server = server;
         this.registry = registry;
-        this.checks = new LinkedHashMap<>(checks);
+        this.liveness = new LinkedHashMap<>(liveness);
+        this.all = new LinkedHashMap<>(liveness);
+        readiness.forEach((name, check) -> {
+            if (all.putIfAbsent(name, check) != null) {
+                throw new IllegalArgumentException("health check '" + name + "' is both a liveness and a readiness check");
+            }
+        });
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "ferry-metrics-http-" + n.incrementAndGet());
@@ -46,13 +57,26 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /**
-     * Binds {@code address:port} (port 0: any free port, see {@link #port()}) and starts serving.
+     * Binds {@code address:port} (port 0: any free port, see {@link #port()}) and starts serving, every check being a
+     * liveness check.
      *
      * @param checks name → check, reported in this order by {@code /health}
      * @throws IOException naming the address when it cannot be bound (e.g. the port is in use)
      */
     public static MetricsServer start(String address, int port, PrometheusMeterRegistry registry, Map<String, HealthCheck> checks)
             throws IOException {
+        return start(address, port, registry, checks, Map.of());
+    }
+
+    /**
+     * Binds {@code address:port} (port 0: any free port, see {@link #port()}) and starts serving.
+     *
+     * @param liveness name → check, run by {@code /health/live}, {@code /health/ready} and {@code /health}, first
+     * @param readiness name → check, run by {@code /health/ready} and {@code /health} after the liveness checks
+     * @throws IOException naming the address when it cannot be bound (e.g. the port is in use)
+     */
+    public static MetricsServer start(String address, int port, PrometheusMeterRegistry registry, Map<String, HealthCheck> liveness,
+                                      Map<String, HealthCheck> readiness) throws IOException {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("metrics port must be between 0 and 65535, not " + port);
         }
@@ -62,7 +86,7 @@ public final class MetricsServer implements AutoCloseable {
         } catch (BindException e) {
             throw new IOException("cannot serve metrics on " + address + ":" + port + ": " + e.getMessage(), e);
         }
-        MetricsServer server = new MetricsServer(http, registry, checks);
+        MetricsServer server = new MetricsServer(http, registry, liveness, readiness);
         http.setExecutor(server.executor);
         http.createContext("/", server::handle);
         http.start();
@@ -88,15 +112,17 @@ public final class MetricsServer implements AutoCloseable {
             }
             switch (exchange.getRequestURI().getPath()) {
                 case "/metrics" -> respond(exchange, 200, TEXT_FORMAT, registry.scrape());
-                case "/health" -> health(exchange);
-                default -> respond(exchange, 404, "text/plain; charset=utf-8", "not found: /metrics and /health are served\n");
+                case "/health", "/health/ready" -> health(exchange, all);
+                case "/health/live" -> health(exchange, liveness);
+                default -> respond(exchange, 404, "text/plain; charset=utf-8",
+                        "not found: /metrics, /health, /health/live and /health/ready are served\n");
             }
         } finally {
             exchange.close();
         }
     }
 
-    private void health(HttpExchange exchange) throws IOException {
+    private static void health(HttpExchange exchange, Map<String, HealthCheck> checks) throws IOException {
         List<String> failing = new ArrayList<>();
         StringBuilder results = new StringBuilder();
         for (Map.Entry<String, HealthCheck> check : checks.entrySet()) {

@@ -72,6 +72,45 @@ class MetricsServerTest {
     }
 
     @Test
+    void liveAnswersForTheServiceAloneWhileReadyAndHealthAlsoNeedKafkaAndTheDatabase() throws Exception {
+        AtomicReference<String> kafkaProblem = new AtomicReference<>();
+        AtomicReference<String> serviceProblem = new AtomicReference<>();
+        Map<String, HealthCheck> liveness = Map.of("writer", () -> {
+            if (serviceProblem.get() != null) {
+                throw new IllegalStateException(serviceProblem.get());
+            }
+        });
+        Map<String, HealthCheck> readiness = new LinkedHashMap<>();
+        readiness.put("kafka", () -> {
+            if (kafkaProblem.get() != null) {
+                throw new IllegalStateException(kafkaProblem.get());
+            }
+        });
+        readiness.put("postgres", () -> { });
+        try (FerryMetrics metrics = new FerryMetrics();
+             MetricsServer server = MetricsServer.start("127.0.0.1", 0, metrics.registry(), liveness, readiness)) {
+            String allUp = "{\"status\":\"up\",\"checks\":{\"writer\":{\"status\":\"up\"},\"kafka\":{\"status\":\"up\"},"
+                    + "\"postgres\":{\"status\":\"up\"}}}\n";
+            assertEquals(allUp, get(server, "/health/ready").body());
+            assertEquals(allUp, get(server, "/health").body());
+            assertEquals("{\"status\":\"up\",\"checks\":{\"writer\":{\"status\":\"up\"}}}\n", get(server, "/health/live").body());
+
+            kafkaProblem.set("no broker answered within 5 s");
+            assertEquals(200, get(server, "/health/live").statusCode(), "a broker outage is no reason to restart the process");
+            HttpResponse<String> notReady = get(server, "/health/ready");
+            assertEquals(503, notReady.statusCode());
+            assertTrue(notReady.body().contains("\"failing\":[\"kafka\"]"), notReady.body());
+            assertEquals(503, get(server, "/health").statusCode());
+
+            serviceProblem.set("failed: boom");
+            HttpResponse<String> dead = get(server, "/health/live");
+            assertEquals(503, dead.statusCode());
+            assertTrue(dead.body().contains("\"failing\":[\"writer\"]"), dead.body());
+            assertTrue(get(server, "/health/ready").body().contains("\"failing\":[\"writer\",\"kafka\"]"));
+        }
+    }
+
+    @Test
     void aPortInUseIsRefusedWithTheAddressAndCloseFreesThePort() throws Exception {
         try (FerryMetrics metrics = new FerryMetrics()) {
             MetricsServer first = MetricsServer.start("127.0.0.1", 0, metrics.registry(), Map.of());

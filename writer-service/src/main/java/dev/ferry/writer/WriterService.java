@@ -129,6 +129,12 @@ public final class WriterService implements Runnable, AutoCloseable {
     private volatile boolean running = true;
     private volatile Throwable failure;
     private final java.util.Set<TopicPartition> unpositioned = new java.util.HashSet<>();
+    /**
+     * Per assigned partition, its offset in {@code _ferry.offsets} as this writer last read or wrote it
+     * ({@link MetadataStore#NONE}: no row). A commit moves it only from this value, so a writer that lost a partition
+     * to another member of the group (scale-out) while applying a poll cannot commit that poll: see {@link #apply}.
+     */
+    private final Map<TopicPartition, Long> stored = new HashMap<>();
     private Connection connection;
     private Map<String, TableApplier> appliers = new HashMap<>();
     /** The last translation per source table, to retry foreign keys that waited for their parent. */
@@ -182,13 +188,18 @@ public final class WriterService implements Runnable, AutoCloseable {
         consumer.subscribe(settings.topicPattern(), new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                // Called only inside poll(), when no poll is being applied: everything of these partitions this writer
+                // applied is committed with its offsets, and the next owner resumes from them.
                 metrics.revoked(partitions);
+                stored.keySet().removeAll(partitions);
+                unpositioned.removeAll(partitions);
             }
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                 try {
                     seekToStoredOffsets(partitions);
+                    adoptStoredSchemas();
                 } catch (IllegalStateException e) {
                     // Reading nothing is safe; reading from a guessed position is not. The loop reconnects, then seeks.
                     LOG.warn("{}; pausing {} partition(s) until PostgreSQL is back", e.getMessage(), partitions.size());
@@ -212,8 +223,9 @@ public final class WriterService implements Runnable, AutoCloseable {
                 metrics.polled(records, consumer);
                 if (!records.isEmpty()) {
                     long started = System.nanoTime();
-                    apply(records);
-                    metrics.applied(records, consumer, System.nanoTime() - started);
+                    if (apply(records)) {
+                        metrics.applied(records, consumer, System.nanoTime() - started);
+                    }
                 }
                 backoffMs = 500;
             } catch (WakeupException e) {
@@ -235,13 +247,31 @@ public final class WriterService implements Runnable, AutoCloseable {
         LOG.info("writer for source {} stopped", settings.sourceName());
     }
 
-    private void apply(ConsumerRecords<byte[], byte[]> records) throws SQLException {
+    /**
+     * Applies one poll in one transaction; false when it was rolled back and the assigned partitions were put back at
+     * their stored offsets instead: another writer of the group committed some of these records first (the
+     * partition moved while this poll was applied), or PostgreSQL ended the transaction (deadlock, serialization
+     * failure) so that it can be tried again.
+     */
+    private boolean apply(ConsumerRecords<byte[], byte[]> records) throws SQLException {
         try {
             applyOnce(records, false);
+            return true;
+        } catch (OffsetConflict e) {
+            rollbackQuietly();
+            LOG.warn("{}: another writer of group {} committed them first; this poll is rolled back and the partitions resume"
+                    + " from the stored offsets", e.getMessage(), settings.groupId());
+            resumeFromStoredOffsets();
+            return false;
         } catch (SQLException e) {
             rollbackQuietly();
             if (PgDatabase.isConnectionLost(e, connection)) {
                 throw e;
+            }
+            if (isTransactionRollback(e)) {
+                LOG.warn("PostgreSQL rolled back a poll ({}); trying again from the stored offsets", e.getMessage());
+                resumeFromStoredOffsets();
+                return false;
             }
             // A statement failed on some row: do the batch again row by row, setting aside the rows PostgreSQL refuses.
             // A refused COPY into a fresh table means rows were there already (a snapshot read again): upsert from now on.
@@ -249,10 +279,22 @@ public final class WriterService implements Runnable, AutoCloseable {
             LOG.warn("a batch failed ({}); applying it row by row to isolate the bad rows", e.getMessage());
             try {
                 applyOnce(records, true);
+                return true;
+            } catch (OffsetConflict again) {
+                rollbackQuietly();
+                LOG.warn("{}: another writer of group {} committed them first; resuming from the stored offsets", again.getMessage(),
+                        settings.groupId());
+                resumeFromStoredOffsets();
+                return false;
             } catch (SQLException again) {
                 rollbackQuietly();
                 if (PgDatabase.isConnectionLost(again, connection)) {
                     throw again;
+                }
+                if (isTransactionRollback(again)) {
+                    LOG.warn("PostgreSQL rolled back a poll ({}); trying again from the stored offsets", again.getMessage());
+                    resumeFromStoredOffsets();
+                    return false;
                 }
                 // Not a row and not the connection: retrying cannot help, so stop and say why.
                 throw new IllegalStateException("PostgreSQL refused a batch even row by row: " + again.getMessage(), again);
@@ -306,9 +348,16 @@ public final class WriterService implements Runnable, AutoCloseable {
             applied += rows.flush(connection, rowByRow, rejected);
             rows.settle(working);
         }
+        // Offsets before the dead letters: once the offset rows are ours (locked until the commit), no other writer can
+        // commit these records, and a poll that is not ours sends no dead letter.
+        java.util.Set<TopicPartition> taken = MetadataStore.advanceOffsets(connection, settings.groupId(), stored, next,
+                settings.auditBatches() ? first : null);
+        if (!taken.isEmpty()) {
+            throw new OffsetConflict("stored offsets of " + taken + " moved past this writer's");
+        }
         sendDeadLetters(rejected);
-        MetadataStore.saveOffsets(connection, settings.groupId(), next, settings.auditBatches() ? first : null);
         connection.commit();
+        stored.putAll(next);
         appliers = working;
         rowsApplied.addAndGet(applied);
         rejected.forEach(d -> tally.deadLetter(d.table(), d.reason()));
@@ -319,6 +368,7 @@ public final class WriterService implements Runnable, AutoCloseable {
     }
 
     private TableApplier applySchema(TableSchema schema, TableApplier previous, Map<String, TableApplier> working) throws SQLException {
+        MetadataStore.lockDdl(connection);
         boolean citext = SchemaTranslation.wantsCitext(schema, types) && createCitext(schema.getTable());
         SchemaTranslation translation = SchemaTranslation.of(settings.targetSchema(), schema, types, citext, foreignKeysAllowed);
         TargetTable table = translation.table();
@@ -338,7 +388,7 @@ public final class WriterService implements Runnable, AutoCloseable {
             applier.dropStaging(connection);
             MetadataStore.saveSchema(connection, settings.targetSchema(), schema);
         } catch (SQLException e) {
-            if (PgDatabase.isConnectionLost(e, connection)) {
+            if (PgDatabase.isConnectionLost(e, connection) || isTransactionRollback(e)) {
                 throw e;
             }
             throw new SchemaException("cannot create or alter " + table.qualifiedName() + " for SQLite table \"" + schema.getTable()
@@ -460,6 +510,18 @@ public final class WriterService implements Runnable, AutoCloseable {
             LOG.warn("table \"{}\" has COLLATE NOCASE columns but the citext extension cannot be created ({}): they become text,"
                     + " compared case-sensitively", table, e.getMessage());
             return false;
+        }
+    }
+
+    /** SQLSTATE class 40: PostgreSQL rolled the transaction back (deadlock, serialization failure); trying again can succeed. */
+    private static boolean isTransactionRollback(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("40");
+    }
+
+    /** Another writer of the group committed records of this poll first: the poll must not be committed. */
+    private static final class OffsetConflict extends RuntimeException {
+        OffsetConflict(String message) {
+            super(message);
         }
     }
 
@@ -636,17 +698,55 @@ public final class WriterService implements Runnable, AutoCloseable {
         deadLetters.addAndGet(rejected.size());
     }
 
+    /**
+     * Takes the table shapes other writers of the group stored in {@code _ferry.tables}. A partition that comes from
+     * another writer resumes after the schema events that writer applied: without this, its rows would find no
+     * table (dead letters) or an older shape (values of new columns dropped). A stored shape replaces a known one
+     * only when it has a column the known one lacks, since a lagging writer may have stored an older shape last.
+     */
+    private void adoptStoredSchemas() {
+        try {
+            Map<String, TableSchema> saved = MetadataStore.schemas(connection, settings.sourceName());
+            connection.commit();
+            for (TableSchema schema : saved.values()) {
+                TargetTable table = TargetTable.of(settings.targetSchema(), schema, types);
+                TableApplier known = appliers.get(schema.getTable());
+                if (known == null || !known.table().columns().stream().map(TargetTable.TargetColumn::name).toList()
+                        .containsAll(table.columns().stream().map(TargetTable.TargetColumn::name).toList())) {
+                    appliers.put(schema.getTable(), new TableApplier(table, nextApplierId++));
+                    metrics.table(schema.getTable());
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the table shapes from PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    /** Puts every assigned partition back at its stored offset after a rolled-back poll; a lost connection is the caller's to handle. */
+    private void resumeFromStoredOffsets() throws SQLException {
+        try {
+            seekToStoredOffsets(consumer.assignment());
+        } catch (IllegalStateException e) {
+            if (e.getCause() instanceof SQLException sql) {
+                throw sql;
+            }
+            throw e;
+        }
+    }
+
     private void seekToStoredOffsets(Collection<TopicPartition> partitions) {
         try {
-            Map<TopicPartition, Long> stored = MetadataStore.offsets(connection, settings.groupId());
+            Map<TopicPartition, Long> saved = MetadataStore.offsets(connection, settings.groupId());
             connection.commit();
             List<TopicPartition> fresh = new ArrayList<>();
             for (TopicPartition tp : partitions) {
-                Long offset = stored.get(tp);
+                Long offset = saved.get(tp);
                 if (offset != null) {
                     consumer.seek(tp, offset);
+                    stored.put(tp, offset);
                 } else {
                     fresh.add(tp);
+                    stored.put(tp, MetadataStore.NONE);
                 }
             }
             if (!fresh.isEmpty()) {
@@ -701,6 +801,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         try {
             connection = openDatabase();
             seekToStoredOffsets(consumer.assignment());
+            unpositioned.retainAll(consumer.assignment());
             consumer.resume(unpositioned);
             unpositioned.clear();
             LOG.info("reconnected to PostgreSQL; resumed from the stored offsets");

@@ -7,9 +7,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -24,7 +28,26 @@ public final class MetadataStore {
     private MetadataStore() {
     }
 
+    /** {@link #advanceOffsets}: no offset stored yet for the partition. */
+    public static final long NONE = -1;
+
+    /** Key of the transaction-level advisory lock that serialises ferry's DDL across the writers of a database. */
+    private static final long DDL_LOCK = 0x6665727279L; // "ferry"
+
+    /**
+     * Waits for the other writers' DDL (scaled-out writers apply the same schema events, from their own partitions) and
+     * holds them off until this transaction ends: concurrent {@code CREATE ... IF NOT EXISTS} of one name can fail
+     * on PostgreSQL's catalog unique indexes. A wait that closes a cycle with row locks ends in a deadlock error
+     * (SQLSTATE 40P01), which the writer retries.
+     */
+    public static void lockDdl(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("SELECT pg_advisory_xact_lock(" + DDL_LOCK + ")");
+        }
+    }
+
     public static void create(Connection connection) throws SQLException {
+        lockDdl(connection);
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             st.execute("CREATE TABLE IF NOT EXISTS " + SCHEMA + ".offsets (consumer_group text NOT NULL, topic text NOT NULL,"
@@ -68,9 +91,13 @@ public final class MetadataStore {
             }
             ps.executeBatch();
         }
-        if (firstOffsets == null) {
-            return;
+        if (firstOffsets != null) {
+            saveAppliedRanges(connection, group, nextOffsets, firstOffsets);
         }
+    }
+
+    private static void saveAppliedRanges(Connection connection, String group, Map<TopicPartition, Long> nextOffsets,
+                                          Map<TopicPartition, Long> firstOffsets) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + SCHEMA + ".applied_batches"
                 + " (consumer_group, topic, kafka_partition, first_offset, last_offset) VALUES (?, ?, ?, ?, ?)")) {
             for (var e : nextOffsets.entrySet()) {
@@ -83,6 +110,52 @@ public final class MetadataStore {
             }
             ps.executeBatch();
         }
+    }
+
+    /**
+     * Moves each partition's stored offset from {@code expected} ({@link #NONE}: no row yet) to {@code next}, and
+     * returns the partitions whose stored offset was not {@code expected}: another writer of the group applied them
+     * since this one read it (a partition reassigned while this writer was still applying a poll). The caller must
+     * then roll back. Rows are updated in partition order and stay locked until the transaction ends, so of two
+     * writers applying the same records exactly one commits. {@code firstOffsets} non-null also records the
+     * applied ranges.
+     */
+    public static Set<TopicPartition> advanceOffsets(Connection connection, String group, Map<TopicPartition, Long> expected,
+                                                     Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> firstOffsets)
+            throws SQLException {
+        List<TopicPartition> order = nextOffsets.keySet().stream()
+                .sorted(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition)).toList();
+        Set<TopicPartition> conflicts = new TreeSet<>(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        try (PreparedStatement update = connection.prepareStatement("UPDATE " + SCHEMA + ".offsets SET next_offset = ?, updated_at = now()"
+                + " WHERE consumer_group = ? AND topic = ? AND kafka_partition = ? AND next_offset = ?");
+             PreparedStatement insert = connection.prepareStatement("INSERT INTO " + SCHEMA + ".offsets"
+                     + " (consumer_group, topic, kafka_partition, next_offset) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+            for (TopicPartition tp : order) {
+                long was = expected.getOrDefault(tp, NONE);
+                int changed;
+                if (was == NONE) {
+                    insert.setString(1, group);
+                    insert.setString(2, tp.topic());
+                    insert.setInt(3, tp.partition());
+                    insert.setLong(4, nextOffsets.get(tp));
+                    changed = insert.executeUpdate();
+                } else {
+                    update.setLong(1, nextOffsets.get(tp));
+                    update.setString(2, group);
+                    update.setString(3, tp.topic());
+                    update.setInt(4, tp.partition());
+                    update.setLong(5, was);
+                    changed = update.executeUpdate();
+                }
+                if (changed != 1) {
+                    conflicts.add(tp);
+                }
+            }
+        }
+        if (conflicts.isEmpty() && firstOffsets != null) {
+            saveAppliedRanges(connection, group, nextOffsets, firstOffsets);
+        }
+        return conflicts;
     }
 
     public static void saveSchema(Connection connection, String targetSchema, TableSchema schema) throws SQLException {
