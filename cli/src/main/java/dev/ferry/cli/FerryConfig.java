@@ -32,7 +32,7 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
     private static final Set<String> EMBED = Set.of("batch_size", "max_wait_ms", "threads", "cache_entries");
 
     /** Reads and checks a configuration file. */
-    public static FerryConfig load(Path file) throws IOException {
+    public static FerryConfig load(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("--config " + file + ": no such file");
         }
@@ -47,6 +47,18 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--config " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The model a spec names. */
+    public dev.ferry.embed.model.EmbeddingModel createModel(String name) {
+        return dev.ferry.embed.model.EmbeddingModels.create(name);
+    }
+
+    /** The tables whose rows the writer reads with their vectors, from the .embedded topics. */
+    public java.util.Set<String> embeddedTables() {
+        java.util.Set<String> tables = new java.util.HashSet<>();
+        embeddings.forEach(s -> tables.add(s.table()));
+        return tables;
     }
 
     static FerryConfig parse(JsonNode root) {

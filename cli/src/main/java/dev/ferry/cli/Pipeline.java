@@ -4,7 +4,6 @@ import dev.ferry.broker.EmbeddedKafkaBroker;
 import dev.ferry.embed.EmbedService;
 import dev.ferry.embed.EmbeddingSpec;
 import dev.ferry.embed.model.EmbeddingModel;
-import dev.ferry.embed.model.EmbeddingModels;
 import dev.ferry.ingest.IngestService;
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SchemaReader;
@@ -200,9 +199,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private java.util.Set<String> embeddedTables() {
-        java.util.Set<String> tables = new java.util.HashSet<>();
-        config.embeddings().forEach(s -> tables.add(s.table()));
-        return tables;
+        return config.embeddedTables();
     }
 
     /** Starts the embed service when the configuration has embedding specs; loads their models the first time. */
@@ -213,7 +210,7 @@ public final class Pipeline implements AutoCloseable {
         for (EmbeddingSpec spec : config.embeddings()) {
             if (!models.containsKey(spec.model())) {
                 long started = System.nanoTime();
-                models.put(spec.model(), EmbeddingModels.create(spec.model()));
+                models.put(spec.model(), config.createModel(spec.model()));
                 LOG.info("model {} loaded in {} ms", spec.model(), (System.nanoTime() - started) / 1_000_000);
             }
         }

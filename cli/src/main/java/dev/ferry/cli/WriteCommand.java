@@ -36,6 +36,11 @@ final class WriteCommand implements Callable<Integer> {
                     "As for `ferry up` (see docs/type-mapping.md); give every writer of a source the same overrides."})
     List<String> typeOverrides = new ArrayList<>();
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = {"ferry's configuration file (YAML): the tables with an embedding spec are read from their .embedded topics",
+                    "(written by `ferry embed`) instead of their table topics. Give every writer and embed process the same file."})
+    java.nio.file.Path configFile;
+
     @Mixin
     ServiceOptions service = new ServiceOptions(DEFAULT_METRICS_PORT);
 
@@ -48,13 +53,17 @@ final class WriteCommand implements Callable<Integer> {
     ServiceRunner runner() {
         UpCommand.Options.sourceName(sourceName);
         UpCommand.Options.typeOverrides(typeOverrides);
+        if (configFile != null) {
+            FerryConfig.load(configFile);
+        }
         return service.runner("writer").ready("postgres", ReadinessChecks.postgres(postgres));
     }
 
     ServiceRunner.Service create(MeterRegistry registry) throws Exception {
         Map<String, String> overrides = UpCommand.Options.typeOverrides(typeOverrides);
+        FerryConfig config = configFile == null ? FerryConfig.EMPTY : FerryConfig.load(configFile);
         WriterService writer = new WriterService(new WriterService.Settings(service.bootstrapServers, postgres, sourceName, "ferry",
-                targetSchema, "ferry-writer-" + sourceName, false, 5000, overrides), registry);
+                targetSchema, "ferry-writer-" + sourceName, false, 5000, overrides, config.embeddedTables()), registry);
         Thread thread = new Thread(writer, "ferry-writer");
         return new ServiceRunner.Service() {
             @Override

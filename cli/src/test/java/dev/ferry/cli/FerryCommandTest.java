@@ -41,7 +41,7 @@ class FerryCommandTest {
 
     @Test
     void everyCommandHasHelpAndExitsZero() {
-        for (String command : List.of("up", "ingest", "write", "status", "uninstall", "demo", "dlq", "dlq list", "dlq retry")) {
+        for (String command : List.of("up", "ingest", "write", "embed", "status", "uninstall", "demo", "dlq", "dlq list", "dlq retry")) {
             List<String> args = new ArrayList<>(List.of(command.split(" ")));
             args.add("--help");
             Run run = ferry(args.toArray(String[]::new));

@@ -124,7 +124,11 @@ class ServiceCommandsTest {
                 "--bootstrap-servers", infra.broker().bootstrapServers());
         assertEquals(1, missingFile.exitCode());
         assertTrue(missingFile.err().contains("nope.db does not exist"), missingFile.err());
-        for (String command : new String[] {"ingest", "write"}) {
+        FerryCommandTest.Run noConfig = FerryCommandTest.ferry("embed", "--source-name", "kb", "--config", dir.resolve("none.yaml").toString(),
+                "--bootstrap-servers", infra.broker().bootstrapServers());
+        assertEquals(2, noConfig.exitCode());
+        assertTrue(noConfig.err().contains("none.yaml: no such file"), noConfig.err());
+        for (String command : new String[] {"ingest", "write", "embed"}) {
             FerryCommandTest.Run help = FerryCommandTest.ferry(command, "--help");
             assertEquals(0, help.exitCode());
             assertTrue(help.out().contains("--metrics-port=PORT"), help.out());
