@@ -28,7 +28,8 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
     public static final FerryConfig EMPTY = new FerryConfig(List.of(), Embed.DEFAULTS);
 
     private static final Set<String> TOP = Set.of("embeddings", "embed");
-    private static final Set<String> SPEC = Set.of("table", "text", "column", "model_column", "model", "index", "vectors_from");
+    private static final Set<String> SPEC = Set.of("table", "text", "column", "model_column", "model", "index", "vectors_from", "chunking");
+    private static final Set<String> CHUNKING = Set.of("size", "overlap", "table");
     private static final Set<String> EMBED = Set.of("batch_size", "max_wait_ms", "threads", "cache_entries");
 
     /** Reads and checks a configuration file. */
@@ -87,7 +88,8 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
                     throw new IllegalArgumentException(where + ".table '" + table + "' has a spec already; one table takes one spec");
                 }
                 specs.add(EmbeddingSpec.of(where, table, text(s, where, "text"), text(s, where, "column"),
-                        text(s, where, "model_column"), text(s, where, "model"), text(s, where, "index"), text(s, where, "vectors_from")));
+                        text(s, where, "model_column"), text(s, where, "model"), text(s, where, "index"), text(s, where, "vectors_from"),
+                        chunking(s.get("chunking"), where + ".chunking")));
             }
         }
         Embed embed = Embed.DEFAULTS;
@@ -103,6 +105,21 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
                     number(e, "embed.cache_entries", Embed.DEFAULTS.cacheEntries(), 0, 100_000_000));
         }
         return new FerryConfig(List.copyOf(specs), embed);
+    }
+
+    private static EmbeddingSpec.Chunking chunking(JsonNode node, String where) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(where + " must be a mapping (keys " + CHUNKING + ")");
+        }
+        checkKeys(node, where + ".", CHUNKING);
+        if (node.get("size") == null) {
+            throw new IllegalArgumentException(where + ".size is required (tokens per chunk)");
+        }
+        return new EmbeddingSpec.Chunking(number(node, where + ".size", 0, 1, 100_000), number(node, where + ".overlap", 0, 0, 100_000),
+                text(node, where, "table"));
     }
 
     private static void checkKeys(JsonNode node, String prefix, Set<String> known) {
@@ -126,7 +143,7 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
     }
 
     private static int number(JsonNode node, String path, int fallback, int min, int max) {
-        JsonNode v = node.get(path.substring(path.indexOf('.') + 1));
+        JsonNode v = node.get(path.substring(path.lastIndexOf('.') + 1));
         if (v == null || v.isNull()) {
             return fallback;
         }

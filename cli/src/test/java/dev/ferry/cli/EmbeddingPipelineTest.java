@@ -158,6 +158,89 @@ class EmbeddingPipelineTest {
     }
 
     @Test
+    void chunkingKeepsOneRowPerChunkWithItsVectorAndDropsChunksATextNoLongerHas() throws Exception {
+        Path sqlite = dir.resolve("kb.db");
+        SampleDatabase.create(sqlite, 5, 60, 15);
+        String schema = "emb_chunks";
+        FerryConfig config = new FerryConfig(List.of(EmbeddingSpec.of("embeddings[0]", "document_chunks", "text", "embedding_vector", null,
+                "minilm", "hnsw", null, new EmbeddingSpec.Chunking(24, 6, "chunk_pieces"))), FerryConfig.Embed.DEFAULTS);
+        Pipeline.Options options = new Pipeline.Options(sqlite, infra.pg().jdbcUrl(), dir.resolve("state"), schema,
+                infra.broker().bootstrapServers(), "ferry", schema, 2, false, Map.of());
+        String longText = "Ferry copies every change of the application into PostgreSQL while the old store keeps running. ".repeat(12);
+        try (Pipeline p = new Pipeline(options).withConfig(config); Connection app = SampleDatabase.open(sqlite);
+             Connection pg = java.sql.DriverManager.getConnection(infra.pg().jdbcUrl())) {
+            try (PreparedStatement ps = app.prepareStatement("UPDATE document_chunks SET text = ? WHERE id = 3")) {
+                ps.setString(1, longText);
+                ps.executeUpdate();
+            }
+            p.start();
+            p.awaitCaughtUp(Duration.ofMinutes(3));
+            int pieces = assertChunks(pg, schema, app);
+            assertTrue(pieces > 60, "chunks: " + pieces);
+            int before = Integer.parseInt(scalar(pg, "SELECT count(*) FROM " + schema + ".chunk_pieces WHERE id = 3"));
+            assertTrue(before >= 6, "a 1,300-character text makes several 24-token chunks: " + before);
+            assertEquals("vector(384)", scalar(pg, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '" + schema
+                    + ".chunk_pieces'::regclass AND attname = 'embedding_vector'"));
+
+            try (Statement st = app.createStatement()) {
+                st.executeUpdate("UPDATE document_chunks SET text = 'Now a short text.' WHERE id = 3");
+                st.executeUpdate("DELETE FROM document_chunks WHERE id = 4");
+            }
+            p.awaitCaughtUp(Duration.ofMinutes(2));
+            assertEquals("1", scalar(pg, "SELECT count(*) FROM " + schema + ".chunk_pieces WHERE id = 3"), "surplus chunks deleted");
+            assertEquals("0", scalar(pg, "SELECT count(*) FROM " + schema + ".chunk_pieces WHERE id = 4"), "a deleted parent loses its chunks");
+            assertChunks(pg, schema, app);
+            TableComparison.Result r = TableComparison.compare(sqlite, "document_chunks", infra.pg().jdbcUrl(), schema);
+            assertTrue(r.identical(), r.toString());
+        }
+    }
+
+    /**
+     * Every chunk: a piece of its parent's current text, in order (each starts after the previous one starts), the first
+     * at the text's start and the last at its end, with the model's vector of the piece; parents without text have none.
+     */
+    private static int assertChunks(Connection pg, String schema, Connection app) throws SQLException {
+        Map<Long, String> texts = new java.util.TreeMap<>();
+        try (Statement st = app.createStatement(); ResultSet rs = st.executeQuery("SELECT id, text FROM document_chunks")) {
+            while (rs.next()) {
+                texts.put(rs.getLong(1), rs.getString(2));
+            }
+        }
+        Map<Long, List<String>> chunks = new java.util.TreeMap<>();
+        int n = 0;
+        try (Statement st = pg.createStatement(); ResultSet rs = st.executeQuery("SELECT id, chunk_index, chunk_text, embedding_vector::text,"
+                + " embedding_vector_model FROM " + schema + ".chunk_pieces ORDER BY id, chunk_index")) {
+            while (rs.next()) {
+                List<String> list = chunks.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>());
+                assertEquals(list.size(), rs.getInt(2), "chunk indexes of " + rs.getLong(1) + " run from 0 without a gap");
+                list.add(rs.getString(3));
+                assertEquals("all-minilm-l6-v2", rs.getString(5));
+                assertClose(expected(rs.getString(3)), parse(rs.getString(4)), "chunk " + rs.getLong(1) + "/" + rs.getInt(2));
+                n++;
+            }
+        }
+        for (var e : texts.entrySet()) {
+            String text = e.getValue() == null ? "" : e.getValue().strip();
+            List<String> pieces = chunks.getOrDefault(e.getKey(), List.of());
+            if (text.isEmpty()) {
+                assertTrue(pieces.isEmpty(), "row " + e.getKey() + " has no text, so no chunk");
+                continue;
+            }
+            assertFalse(pieces.isEmpty(), "row " + e.getKey() + " has no chunk");
+            assertTrue(text.startsWith(pieces.get(0)), "first chunk of " + e.getKey());
+            assertTrue(text.endsWith(pieces.get(pieces.size() - 1)), "last chunk of " + e.getKey());
+            int at = -1;
+            for (String piece : pieces) {
+                int found = text.indexOf(piece, at + 1);
+                assertTrue(found > at, "chunk '" + piece + "' of row " + e.getKey() + " follows the previous one");
+                at = found;
+            }
+        }
+        assertTrue(chunks.keySet().stream().allMatch(texts::containsKey), "no chunk of a deleted row");
+        return n;
+    }
+
+    @Test
     void embedServiceStoppedMidStreamLosesNoRowAndLeavesNoRowWithoutItsVector() throws Exception {
         Path sqlite = dir.resolve("kb.db");
         SampleDatabase.create(sqlite, 10, 100, 12);

@@ -6,6 +6,7 @@ import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.ChangeEvent;
 import dev.ferry.schemas.avro.EmbeddingColumn;
 import dev.ferry.schemas.avro.Op;
+import dev.ferry.schemas.avro.RowKey;
 import dev.ferry.schemas.avro.TableSchema;
 import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.writer.pg.PgDatabase;
@@ -142,6 +143,10 @@ public final class EmbedService implements Runnable, AutoCloseable {
                 throw new IllegalArgumentException("embedding spec of table \"" + spec.table() + "\" names model '" + spec.model()
                         + "', which is not configured");
             }
+            if (spec.chunking() != null && spec.chunking().size() > model.maxChunkTokens()) {
+                throw new IllegalArgumentException("embedding spec of table \"" + spec.table() + "\": chunking.size " + spec.chunking().size()
+                        + " exceeds what model " + model.id() + " embeds whole (" + model.maxChunkTokens() + " tokens)");
+            }
             specs.put(spec.table(), spec);
             if (spec.text() != null) {
                 templates.put(spec.table(), spec.template());
@@ -248,10 +253,27 @@ public final class EmbedService implements Runnable, AutoCloseable {
         float[] vector;
         String deadLetterReason;
         String deadLetterKind;
+        /** Chunking specs: the parent's key, and its chunks (empty for a delete or a text without tokens). */
+        RowKey parentKey;
+        List<Chunk> chunks;
+        ChangeEvent parentEvent;
+        /** A chunk table's schema event, sent after the parent's. */
+        byte[] chunkSchema;
 
         Item(ConsumerRecord<byte[], byte[]> record) {
             this.record = record;
             this.value = record.value();
+        }
+    }
+
+    /** One chunk of a parent's text, with its vector once known. */
+    private static final class Chunk {
+        final String text;
+        ContentCache.Key waitsFor;
+        float[] vector;
+
+        Chunk(String text) {
+            this.text = text;
         }
     }
 
@@ -267,7 +289,15 @@ public final class EmbedService implements Runnable, AutoCloseable {
                 continue;
             }
             switch (EventCodec.kindOf(record.value())) {
-                case SCHEMA -> item.value = EventCodec.encodeSchema(withVectorColumns(EventCodec.decodeSchema(record.value())));
+                case SCHEMA -> {
+                    TableSchema schema = EventCodec.decodeSchema(record.value());
+                    EmbeddingSpec spec = specs.get(schema.getTable());
+                    if (spec != null && spec.chunking() != null) {
+                        item.chunkSchema = EventCodec.encodeSchema(ChunkTable.schema(schema, spec, models.get(spec.model())));
+                    } else {
+                        item.value = EventCodec.encodeSchema(withVectorColumns(schema));
+                    }
+                }
                 case CHANGE -> prepare(item, EventCodec.decodeChange(record.value()), misses);
                 case UNKNOWN -> {
                     // Not ferry's: the writer sets it aside on the dead-letter topic, as it does on any table topic.
@@ -296,8 +326,17 @@ public final class EmbedService implements Runnable, AutoCloseable {
             }
             ConsumerRecord<byte[], byte[]> r = item.record;
             String out = outputTopic(r.topic());
-            acks.add(producer.send(new ProducerRecord<>(out, r.partition(), r.timestamp() < 0 ? null : r.timestamp(), r.key(), item.value,
-                    r.headers())));
+            Long timestamp = r.timestamp() < 0 ? null : r.timestamp();
+            acks.add(producer.send(new ProducerRecord<>(out, r.partition(), timestamp, r.key(), item.value, r.headers())));
+            if (item.chunkSchema != null) {
+                acks.add(producer.send(new ProducerRecord<>(out, r.partition(), timestamp,
+                        ChunkTable.schemaKey(item.chunkSchema), item.chunkSchema)));
+            }
+            if (item.chunks != null) {
+                for (ProducerRecord<byte[], byte[]> chunk : chunkRecords(item, computed, out, r.partition(), timestamp)) {
+                    acks.add(producer.send(chunk));
+                }
+            }
             offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
         }
         try {
@@ -319,6 +358,10 @@ public final class EmbedService implements Runnable, AutoCloseable {
     /** Decides where an upserted row's vector comes from: the source column, the cache, or the model (recorded in misses). */
     private void prepare(Item item, ChangeEvent event, Map<String, Map<ContentCache.Key, String>> misses) {
         EmbeddingSpec spec = specs.get(event.getSource().getTable());
+        if (spec != null && spec.chunking() != null) {
+            prepareChunks(item, event, spec, misses);
+            return;
+        }
         if (spec == null || event.getOp() == Op.d || event.getAfter() == null) {
             // A delete removes the row and its vector together; nothing to compute.
             return;
@@ -369,6 +412,72 @@ public final class EmbedService implements Runnable, AutoCloseable {
         metrics.cacheMisses(table, 1);
         item.waitsFor = key;
         misses.computeIfAbsent(spec.model() + '\0' + table, k -> new LinkedHashMap<>()).put(key, text);
+    }
+
+    /** A chunking spec's parent row: its chunks, each from the cache or waiting for the model. The parent goes on unchanged. */
+    private void prepareChunks(Item item, ChangeEvent event, EmbeddingSpec spec, Map<String, Map<ContentCache.Key, String>> misses) {
+        item.spec = spec;
+        item.parentEvent = event;
+        item.parentKey = EventCodec.decodeKey(item.record.key());
+        item.chunks = new ArrayList<>();
+        if (event.getOp() == Op.d || event.getAfter() == null) {
+            return;
+        }
+        String text;
+        try {
+            text = templates.get(spec.table()).render(event.getAfter());
+        } catch (IllegalArgumentException e) {
+            item.deadLetterKind = "text";
+            item.deadLetterReason = e.getMessage();
+            return;
+        }
+        if (text == null || text.isBlank()) {
+            return;
+        }
+        EmbeddingModel model = models.get(spec.model());
+        for (String piece : model.chunks(EmbeddingText.clean(text), spec.chunking().size(), spec.chunking().overlap())) {
+            Chunk chunk = new Chunk(piece);
+            item.chunks.add(chunk);
+            ContentCache.Key key = ContentCache.key(model.id(), piece);
+            float[] cached = cache.get(key);
+            if (cached != null) {
+                chunk.vector = cached;
+                metrics.cacheHits(spec.table(), 1);
+            } else {
+                metrics.cacheMisses(spec.table(), 1);
+                chunk.waitsFor = key;
+                misses.computeIfAbsent(spec.model() + '\0' + spec.table(), k -> new LinkedHashMap<>()).put(key, piece);
+            }
+        }
+    }
+
+    /** The chunk rows of a parent, then the delete of every chunk past the last (a text that got shorter, or a deleted parent). */
+    private List<ProducerRecord<byte[], byte[]>> chunkRecords(Item item, Map<ContentCache.Key, Object> computed, String topic, int partition,
+                                                              Long timestamp) {
+        EmbeddingSpec spec = item.spec;
+        String modelId = models.get(spec.model()).id();
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+        for (int i = 0; i < item.chunks.size(); i++) {
+            Chunk chunk = item.chunks.get(i);
+            if (chunk.waitsFor != null && computed.get(chunk.waitsFor) instanceof float[] v) {
+                chunk.vector = v;
+            }
+            Map<String, Object> row = ChunkTable.keyImage(item.parentKey, i);
+            row.put(ChunkTable.TEXT_COLUMN, chunk.text);
+            row.put(spec.column(), chunk.vector == null ? null : VectorValues.toBytes(chunk.vector));
+            row.put(spec.modelColumn(), chunk.vector == null ? null : modelId);
+            ChangeEvent event = ChunkTable.event(item.parentEvent, spec, item.parentEvent.getOp() == Op.d ? Op.u : item.parentEvent.getOp(),
+                    null, row);
+            out.add(new ProducerRecord<>(topic, partition, timestamp, EventCodec.encodeKey(ChunkTable.key(item.parentKey, i)),
+                    EventCodec.encodeChange(event)));
+        }
+        int n = item.chunks.size();
+        ChangeEvent delete = ChunkTable.event(item.parentEvent, spec, Op.d, ChunkTable.keyImage(item.parentKey, n), null);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(EventCodec.RANGE_DELETE_HEADER, new byte[] {1});
+        out.add(new ProducerRecord<>(topic, partition, timestamp, EventCodec.encodeKey(ChunkTable.key(item.parentKey, n)),
+                EventCodec.encodeChange(delete), headers));
+        return out;
     }
 
     /**

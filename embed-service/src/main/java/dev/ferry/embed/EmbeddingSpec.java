@@ -18,7 +18,16 @@ import java.util.Set;
  * @param vectorsFrom a column already holding the row's vector (JSON array text, or float32 little-endian BLOB), carried
  *                    over instead of computed when present; null when none
  */
-public record EmbeddingSpec(String table, String text, String column, String modelColumn, String model, String index, String vectorsFrom) {
+public record EmbeddingSpec(String table, String text, String column, String modelColumn, String model, String index, String vectorsFrom,
+                            Chunking chunking) {
+
+    /**
+     * Chunking: the text is cut into windows of {@code size} tokens overlapping by {@code overlap}, each a row of
+     * {@code table} keyed by the parent's key and the chunk's index, with its text and vector; the parent row gets no
+     * vector. When a text gets shorter, its surplus chunks are deleted; a deleted parent loses its chunks.
+     */
+    public record Chunking(int size, int overlap, String table) {
+    }
 
     public static final String DEFAULT_COLUMN = "embedding";
     public static final String DEFAULT_MODEL = "minilm";
@@ -28,6 +37,12 @@ public record EmbeddingSpec(String table, String text, String column, String mod
     /** Fills defaults and checks every field; the message names the field at fault as {@code where.field}. */
     public static EmbeddingSpec of(String where, String table, String text, String column, String modelColumn, String model, String index,
                                    String vectorsFrom) {
+        return of(where, table, text, column, modelColumn, model, index, vectorsFrom, null);
+    }
+
+    /** As {@link #of(String, String, String, String, String, String, String, String)}, with chunking (null: none). */
+    public static EmbeddingSpec of(String where, String table, String text, String column, String modelColumn, String model, String index,
+                                   String vectorsFrom, Chunking chunking) {
         if (table == null || table.isEmpty()) {
             throw new IllegalArgumentException(where + ".table is required");
         }
@@ -57,8 +72,28 @@ public record EmbeddingSpec(String table, String text, String column, String mod
         if (vectorsFrom != null && vectorsFrom.isEmpty()) {
             throw new IllegalArgumentException(where + ".vectors_from must name a column");
         }
+        if (chunking != null) {
+            if (text == null || text.isEmpty()) {
+                throw new IllegalArgumentException(where + ".chunking needs text: chunks are cut from the text");
+            }
+            if (vectorsFrom != null) {
+                throw new IllegalArgumentException(where + ".chunking and vectors_from exclude each other: carried vectors are one per row");
+            }
+            if (chunking.size() < 1) {
+                throw new IllegalArgumentException(where + ".chunking.size must be at least 1, not " + chunking.size());
+            }
+            if (chunking.overlap() < 0 || chunking.overlap() >= chunking.size()) {
+                throw new IllegalArgumentException(where + ".chunking.overlap must be from 0 to size - 1 (" + (chunking.size() - 1) + "), not "
+                        + chunking.overlap());
+            }
+            String chunkTable = chunking.table() == null ? table + "_chunks" : chunking.table();
+            if (chunkTable.isEmpty() || chunkTable.equals(table)) {
+                throw new IllegalArgumentException(where + ".chunking.table '" + chunkTable + "' must name a table other than the spec's");
+            }
+            chunking = new Chunking(chunking.size(), chunking.overlap(), chunkTable);
+        }
         return new EmbeddingSpec(table, text == null || text.isEmpty() ? null : text, c, mc, model == null ? DEFAULT_MODEL : model, i,
-                vectorsFrom);
+                vectorsFrom, chunking);
     }
 
     /** The text template, or null when only carried vectors are used. */

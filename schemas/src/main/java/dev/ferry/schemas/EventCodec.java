@@ -63,6 +63,13 @@ public final class EventCodec {
     private EventCodec() {
     }
 
+    /**
+     * Record header of a delete that removes a range of rows: every row whose key starts with the record key's columns
+     * but the last, and whose last key column is at least the record key's last value. The embed service sends it for
+     * the chunks a text no longer has (docs/events.md).
+     */
+    public static final String RANGE_DELETE_HEADER = "ferry.delete.range";
+
     /** What a topic payload holds. */
     public enum Kind { CHANGE, SCHEMA, UNKNOWN }
 

@@ -541,12 +541,14 @@ public final class WriterService implements Runnable, AutoCloseable {
         private final java.util.Set<ByteBuffer> refused = new java.util.HashSet<>();
         private final Map<ByteBuffer, Object[]> upserts = new LinkedHashMap<>();
         private final Map<ByteBuffer, Object[]> deletes = new LinkedHashMap<>();
+        /** Range deletes (EventCodec.RANGE_DELETE_HEADER) by key prefix, the last one per prefix; applied after the upserts. */
+        private final Map<ByteBuffer, Object[]> rangeDeletes = new LinkedHashMap<>();
         private final Map<ByteBuffer, ConsumerRecord<byte[], byte[]>> sources = new HashMap<>();
         private boolean onlySnapshot = true;
 
         /** A table stays fresh only while it receives nothing but snapshot rows. */
         void settle(Map<String, TableApplier> working) {
-            if (!onlySnapshot || !deletes.isEmpty()) {
+            if (!onlySnapshot || !deletes.isEmpty() || !rangeDeletes.isEmpty()) {
                 working.computeIfPresent(applier.table().sourceTable(), (t, a) -> a.notFresh());
             }
         }
@@ -573,8 +575,17 @@ public final class WriterService implements Runnable, AutoCloseable {
                         }
                         values[i] = ValueConverter.convert(table.columns().get(index).type(), column, k.getValue());
                     }
-                    upserts.remove(key);
-                    deletes.put(key, values);
+                    if (record.headers().lastHeader(EventCodec.RANGE_DELETE_HEADER) != null) {
+                        // Upserts of this poll for keys in the range are older (the range delete follows them) or
+                        // newer with their own range delete after them: applying ranges after upserts is right for both.
+                        RowKey prefix = new RowKey(rowKey.getColumns().subList(0, rowKey.getColumns().size() - 1));
+                        ByteBuffer prefixKey = ByteBuffer.wrap(EventCodec.encodeKey(prefix));
+                        rangeDeletes.put(prefixKey, values);
+                        sources.put(prefixKey, record);
+                    } else {
+                        upserts.remove(key);
+                        deletes.put(key, values);
+                    }
                 } else {
                     Map<String, Object> image = event.getAfter();
                     Object[] row = new Object[table.columns().size()];
@@ -599,12 +610,13 @@ public final class WriterService implements Runnable, AutoCloseable {
         long flush(Connection connection, boolean rowByRow, List<DeadLetter> rejected) throws SQLException {
             if (!rowByRow) {
                 applier.delete(connection, new ArrayList<>(deletes.values()));
-                if (applier.fresh() && onlySnapshot && deletes.isEmpty()) {
+                if (applier.fresh() && onlySnapshot && deletes.isEmpty() && rangeDeletes.isEmpty()) {
                     applier.insertFresh(connection, new ArrayList<>(upserts.values()));
                 } else {
                     applier.upsert(connection, new ArrayList<>(upserts.values()));
                 }
-                return tallied(deletes.size(), upserts.size());
+                long rangeDeleted = applier.deleteRange(connection, new ArrayList<>(rangeDeletes.values()));
+                return tallied(deletes.size() + rangeDeleted, upserts.size());
             }
             long deleted = 0;
             for (var e : deletes.entrySet()) {
@@ -613,6 +625,12 @@ public final class WriterService implements Runnable, AutoCloseable {
             long upserted = 0;
             for (var e : upserts.entrySet()) {
                 upserted += applyOne(connection, e.getKey(), () -> applier.upsert(connection, List.<Object[]>of(e.getValue())), rejected);
+            }
+            for (var e : rangeDeletes.entrySet()) {
+                long[] n = new long[1];
+                if (applyOne(connection, e.getKey(), () -> n[0] = applier.deleteRange(connection, List.<Object[]>of(e.getValue())), rejected) > 0) {
+                    deleted += n[0];
+                }
             }
             return tallied(deleted, upserted);
         }

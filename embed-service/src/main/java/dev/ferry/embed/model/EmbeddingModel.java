@@ -16,6 +16,12 @@ public interface EmbeddingModel extends AutoCloseable {
     /** How many tokens the model sees for {@code text} before truncation. */
     int tokens(String text);
 
+    /** The largest chunk size {@link #chunks} accepts. */
+    int maxChunkTokens();
+
+    /** Windows of at most {@code size} tokens overlapping by {@code overlap}, in order; none for a text without tokens. */
+    List<String> chunks(String text, int size, int overlap);
+
     /** One vector per text, in the order of {@code texts}. */
     List<float[]> embed(List<String> texts);
 

@@ -32,6 +32,26 @@ final class Langchain4jMiniLm implements EmbeddingModel {
     }
 
     @Override
+    public int maxChunkTokens() {
+        return 126;
+    }
+
+    @Override
+    public List<String> chunks(String text, int size, int overlap) {
+        String[] words = text.trim().split("\\s+");
+        List<String> out = new java.util.ArrayList<>();
+        if (text.isBlank()) {
+            return out;
+        }
+        for (int from = 0; ; from += size - overlap) {
+            out.add(String.join(" ", java.util.Arrays.copyOfRange(words, from, Math.min(words.length, from + size))));
+            if (from + size >= words.length) {
+                return out;
+            }
+        }
+    }
+
+    @Override
     public List<float[]> embed(List<String> texts) {
         return model.embedAll(texts.stream().map(TextSegment::from).toList()).content().stream().map(Embedding::vector).toList();
     }

@@ -115,6 +115,27 @@ public final class TableApplier {
         }
     }
 
+    /**
+     * Deletes key ranges: for each of {@code ranges} (converted values in key column order), the rows whose key columns
+     * but the last are equal and whose last key column is at least the last value. Returns the rows deleted.
+     */
+    public long deleteRange(Connection connection, List<Object[]> ranges) throws SQLException {
+        if (ranges.isEmpty()) {
+            return 0;
+        }
+        int[] keyIndexes = table.keyIndexes();
+        long deleted = 0;
+        try (PreparedStatement ps = connection.prepareStatement(table.deleteRangeSql())) {
+            for (Object[] key : ranges) {
+                for (int k = 0; k < key.length; k++) {
+                    bind(ps, k + 1, table.columns().get(keyIndexes[k]).type(), key[k]);
+                }
+                deleted += ps.executeUpdate();
+            }
+        }
+        return deleted;
+    }
+
     /** Forgets the staging table, whose shape is stale after the target changed. */
     public void dropStaging(Connection connection) throws SQLException {
         try (Statement st = connection.createStatement()) {

@@ -199,6 +199,16 @@ public final class TargetTable {
         return sql.append(')').toString();
     }
 
+    /** Deletes the rows whose key columns but the last equal the given values and whose last key column is at least the last value. */
+    String deleteRangeSql() {
+        List<String> prefix = keyColumns.subList(0, keyColumns.size() - 1);
+        StringBuilder sql = new StringBuilder("DELETE FROM ").append(qualifiedName()).append(" WHERE ");
+        for (String k : prefix) {
+            sql.append(quote(k)).append(" = ? AND ");
+        }
+        return sql.append(quote(keyColumns.get(keyColumns.size() - 1))).append(" >= ?").toString();
+    }
+
     private String onConflict() {
         List<String> updates = columns.stream().map(TargetColumn::name).filter(c -> !keyColumns.contains(c))
                 .map(c -> quote(c) + " = EXCLUDED." + quote(c)).toList();
