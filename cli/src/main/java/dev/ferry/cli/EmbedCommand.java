@@ -38,6 +38,11 @@ final class EmbedCommand implements Callable<Integer> {
             description = "PostgreSQL schema that receives the tables (default: ${DEFAULT-VALUE}).")
     String targetSchema;
 
+    @Option(names = "--reembed",
+            description = {"Embed every row of the tables with an embedding spec again, from the beginning of their topics",
+                    "(after changing a spec's model or column; see docs/operations.md#re-embedding). Once per start."})
+    boolean reembed;
+
     @Mixin
     ServiceOptions service = new ServiceOptions(DEFAULT_METRICS_PORT);
 
@@ -65,6 +70,9 @@ final class EmbedCommand implements Callable<Integer> {
         FerryConfig.Embed e = config.embed();
         EmbedService embed = new EmbedService(new EmbedService.Settings(service.bootstrapServers, postgres, sourceName, "ferry", targetSchema,
                 "ferry-embed-" + sourceName, config.embeddings(), e.batchSize(), e.maxWait(), e.threads(), e.cacheEntries()), models, registry);
+        if (reembed) {
+            embed.reembed();
+        }
         Thread thread = new Thread(embed, "ferry-embed");
         return new ServiceRunner.Service() {
             @Override

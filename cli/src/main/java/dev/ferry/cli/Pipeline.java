@@ -100,6 +100,7 @@ public final class Pipeline implements AutoCloseable {
     private volatile EmbedService embed;
     private Thread embedThread;
     private FerryConfig config = FerryConfig.EMPTY;
+    private boolean reembed;
     /** Loaded once and kept across restarts of the embed service: loading a model takes seconds. */
     private final Map<String, EmbeddingModel> models = new LinkedHashMap<>();
     private Admin admin;
@@ -128,6 +129,12 @@ public final class Pipeline implements AutoCloseable {
     /** Embeds the tables the configuration's specs name: the embed service runs between ingest and writer. */
     public Pipeline withConfig(FerryConfig config) {
         this.config = config;
+        return this;
+    }
+
+    /** Re-embeds every row of the spec tables once, from the beginning of their topics (see {@link EmbedService#reembed()}). */
+    public Pipeline withReembed(boolean reembed) {
+        this.reembed = reembed;
         return this;
     }
 
@@ -218,6 +225,11 @@ public final class Pipeline implements AutoCloseable {
         embed = new EmbedService(new EmbedService.Settings(bootstrapServers, options.jdbcUrl(), options.sourceName(), options.topicPrefix(),
                 options.targetSchema(), embedGroup(), config.embeddings(), e.batchSize(), e.maxWait(), e.threads(), e.cacheEntries()),
                 models, metrics.registry());
+        if (reembed) {
+            // Once per pipeline: a later restart of the service (a crash, a test) resumes from its committed offsets.
+            embed.reembed();
+            reembed = false;
+        }
         embedThread = new Thread(embed, "ferry-embed");
         embedThread.start();
     }

@@ -44,6 +44,11 @@ final class UpCommand implements Callable<Integer> {
                     "Keys and an example: docs/configuration.md#configuration-file."})
     java.nio.file.Path configFile;
 
+    @Option(names = "--reembed",
+            description = {"Embed every row of the tables with an embedding spec again, from the beginning of their topics",
+                    "(after changing a spec's model or column; see docs/operations.md#re-embedding). Once per start."})
+    boolean reembed;
+
     @Option(names = "--report-interval", paramLabel = "SECONDS", defaultValue = "10",
             description = "How often to log progress (default: ${DEFAULT-VALUE}).")
     int reportInterval;
@@ -76,7 +81,7 @@ final class UpCommand implements Callable<Integer> {
             }
         }, "ferry-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Pipeline pipeline = new Pipeline(options).withConfig(config).withMetrics(metricsAddress, metricsPort)) {
+        try (Pipeline pipeline = new Pipeline(options).withConfig(config).withReembed(reembed).withMetrics(metricsAddress, metricsPort)) {
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
             LOG.info("metrics on http://{}:{}/metrics, health on /health", metricsAddress, pipeline.metricsPort());

@@ -241,6 +241,47 @@ class EmbeddingPipelineTest {
     }
 
     @Test
+    void reembedFillsANewVectorColumnForEveryRowAndKeepsTheOldOne() throws Exception {
+        Path sqlite = dir.resolve("kb.db");
+        SampleDatabase.create(sqlite, 5, 80, 16);
+        String schema = "emb_reembed";
+        Pipeline.Options options = new Pipeline.Options(sqlite, infra.pg().jdbcUrl(), dir.resolve("state"), schema,
+                infra.broker().bootstrapServers(), "ferry", schema, 1, false, Map.of());
+        try (Pipeline p = new Pipeline(options).withConfig(CHUNKS)) {
+            p.start();
+            p.awaitCaughtUp(Duration.ofMinutes(3));
+        }
+        FerryConfig v2 = new FerryConfig(List.of(EmbeddingSpec.of("embeddings[0]", "document_chunks", "text", "embedding_v2", null, "minilm",
+                "hnsw", null)), FerryConfig.Embed.DEFAULTS);
+        try (Pipeline p = new Pipeline(options).withConfig(v2).withReembed(true);
+             Connection pg = java.sql.DriverManager.getConnection(infra.pg().jdbcUrl())) {
+            p.start();
+            String withText = "SELECT count(*) FROM " + schema + ".document_chunks WHERE text <> ''";
+            long expected = Long.parseLong(scalar(pg, withText));
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (Long.parseLong(scalar(pg, withText + " AND embedding_v2 IS NOT NULL")) == expected) {
+                        break;
+                    }
+                } catch (SQLException e) {
+                    // embedding_v2 does not exist until the writer applies the first schema event of the re-embed
+                }
+                Thread.sleep(200);
+            }
+            p.awaitCaughtUp(Duration.ofMinutes(1));
+            assertEquals(Long.toString(expected), scalar(pg, withText + " AND embedding_v2 IS NOT NULL"), "every row re-embedded");
+            assertEquals(Long.toString(expected), scalar(pg, withText + " AND embedding_vector IS NOT NULL"), "the old column kept");
+            try (Statement st = pg.createStatement(); ResultSet rs = st.executeQuery("SELECT text, embedding_v2::text FROM " + schema
+                    + ".document_chunks WHERE embedding_v2 IS NOT NULL ORDER BY id LIMIT 20")) {
+                while (rs.next()) {
+                    assertClose(expected(rs.getString(1)), parse(rs.getString(2)), rs.getString(1));
+                }
+            }
+        }
+    }
+
+    @Test
     void embedServiceStoppedMidStreamLosesNoRowAndLeavesNoRowWithoutItsVector() throws Exception {
         Path sqlite = dir.resolve("kb.db");
         SampleDatabase.create(sqlite, 10, 100, 12);

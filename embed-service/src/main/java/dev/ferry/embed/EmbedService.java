@@ -127,6 +127,9 @@ public final class EmbedService implements Runnable, AutoCloseable {
     private final AtomicLong modelTexts = new AtomicLong();
     private final AtomicLong recordsOut = new AtomicLong();
     private volatile boolean running = true;
+    /** Re-embed: each partition, when first assigned, starts from the beginning of its (compacted) topic. */
+    private boolean fromBeginning;
+    private final Set<TopicPartition> rewound = new HashSet<>();
     private volatile Throwable failure;
 
     /**
@@ -214,7 +217,15 @@ public final class EmbedService implements Runnable, AutoCloseable {
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                // The committed offsets are the position: every record before them is on the output topics.
+                // The committed offsets are the position: every record before them is on the output topics. A re-embed
+                // starts each partition once from its beginning: the compacted topic holds every row's last image.
+                if (fromBeginning) {
+                    List<TopicPartition> rewind = partitions.stream().filter(rewound::add).toList();
+                    if (!rewind.isEmpty()) {
+                        consumer.seekToBeginning(rewind);
+                        LOG.info("re-embedding {} partition(s) from the beginning", rewind.size());
+                    }
+                }
             }
         });
         LOG.info("embed service for source {} started: {} table(s) {}, batch {}, {} thread(s)", settings.sourceName(), specs.size(),
@@ -704,6 +715,15 @@ public final class EmbedService implements Runnable, AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot read the embed service's offsets from Kafka: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Makes this run re-embed every row of the spec tables (a new model, a new column): each partition starts from the
+     * beginning of its topic the first time this instance is assigned it. Call before {@link #run()}.
+     */
+    public EmbedService reembed() {
+        this.fromBeginning = true;
+        return this;
     }
 
     /** Texts the models embedded since start (cache hits and carried vectors not counted). */
