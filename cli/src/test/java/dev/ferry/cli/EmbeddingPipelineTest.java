@@ -282,6 +282,67 @@ class EmbeddingPipelineTest {
     }
 
     @Test
+    void vectorsAlreadyInTheSourceAreCarriedOverAndBadOnesAreDeadLettersWithTheReason() throws Exception {
+        Path sqlite = dir.resolve("notes.db");
+        float[] good = expected("carried vector");
+        String goodJson = java.util.Arrays.toString(good).replace(" ", "");
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, emb TEXT)");
+            st.execute("INSERT INTO notes VALUES (1, 'a note whose vector came from the old vector store', '" + goodJson + "')");
+            st.execute("INSERT INTO notes VALUES (2, 'three numbers are not a 384-dimension vector', '[0.1,0.2,0.3]')");
+            st.execute("INSERT INTO notes VALUES (3, 'an array that does not end', '[0.1,0.2')");
+            st.execute("INSERT INTO notes VALUES (4, 'No vector yet: the model embeds this text.', NULL)");
+        }
+        String schema = "emb_carry";
+        FerryConfig config = new FerryConfig(List.of(EmbeddingSpec.of("embeddings[0]", "notes", "body", "vec", null, "minilm", "hnsw", "emb")),
+                FerryConfig.Embed.DEFAULTS);
+        Pipeline.Options options = new Pipeline.Options(sqlite, infra.pg().jdbcUrl(), dir.resolve("state"), schema,
+                infra.broker().bootstrapServers(), "ferry", schema, 1, false, Map.of());
+        try (Pipeline p = new Pipeline(options).withConfig(config); Connection pg = java.sql.DriverManager.getConnection(infra.pg().jdbcUrl())) {
+            p.start();
+            p.awaitCaughtUp(Duration.ofMinutes(2));
+            assertClose(good, parse(scalar(pg, "SELECT vec::text FROM " + schema + ".notes WHERE id = 1")), "carried");
+            assertNull(scalar(pg, "SELECT vec::text FROM " + schema + ".notes WHERE id = 2"));
+            assertNull(scalar(pg, "SELECT vec::text FROM " + schema + ".notes WHERE id = 3"));
+            assertClose(expected("No vector yet: the model embeds this text."), parse(scalar(pg, "SELECT vec::text FROM " + schema
+                    + ".notes WHERE id = 4")), "embedded");
+            assertEquals(1.0, counter(p, "ferry.embed.carried.vectors"));
+            assertEquals(1.0, counter(p, "ferry.embed.vectors"), "only the row without a vector went to the model");
+            assertEquals("4", scalar(pg, "SELECT count(*) FROM " + schema + ".notes"), "every row arrives, with or without its vector");
+            List<String> reasons = deadLetterReasons(schema);
+            assertEquals(2, reasons.size(), reasons.toString());
+            assertTrue(reasons.stream().anyMatch(r -> r.contains("vector has 3 dimensions, the model 384")), reasons.toString());
+            assertTrue(reasons.stream().anyMatch(r -> r.contains("malformed JSON") || r.contains("not closed")), reasons.toString());
+        }
+    }
+
+    @Test
+    void aTargetColumnOfAnotherDimensionOrAnotherModelsVectorsStopsTheStartWithAClearMessage() throws Exception {
+        Path sqlite = dir.resolve("kb.db");
+        SampleDatabase.create(sqlite, 2, 3, 17);
+        String schema = "emb_refuse";
+        try (Connection pg = java.sql.DriverManager.getConnection(infra.pg().jdbcUrl()); Statement st = pg.createStatement()) {
+            st.execute("CREATE SCHEMA " + schema);
+            st.execute("CREATE TABLE " + schema + ".document_chunks (id bigint PRIMARY KEY, embedding_vector vector(768))");
+        }
+        Pipeline.Options options = new Pipeline.Options(sqlite, infra.pg().jdbcUrl(), dir.resolve("state"), schema,
+                infra.broker().bootstrapServers(), "ferry", schema, 1, false, Map.of());
+        try (Pipeline p = new Pipeline(options).withConfig(CHUNKS)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, p::start);
+            assertTrue(e.getMessage().contains("\"embedding_vector\" is vector(768), but model all-minilm-l6-v2 gives vector(384)"), e.getMessage());
+        }
+        try (Connection pg = java.sql.DriverManager.getConnection(infra.pg().jdbcUrl()); Statement st = pg.createStatement()) {
+            st.execute("ALTER TABLE " + schema + ".document_chunks DROP COLUMN embedding_vector");
+            st.execute("ALTER TABLE " + schema + ".document_chunks ADD COLUMN embedding_vector vector(384), ADD COLUMN embedding_vector_model text");
+            st.execute("INSERT INTO " + schema + ".document_chunks VALUES (1, array_fill(0.1, ARRAY[384])::vector, 'openai:text-embedding-3-small@384')");
+        }
+        try (Pipeline p = new Pipeline(options).withConfig(CHUNKS)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, p::start);
+            assertTrue(e.getMessage().contains("holds vectors of model openai:text-embedding-3-small@384"), e.getMessage());
+        }
+    }
+
+    @Test
     void embedServiceStoppedMidStreamLosesNoRowAndLeavesNoRowWithoutItsVector() throws Exception {
         Path sqlite = dir.resolve("kb.db");
         SampleDatabase.create(sqlite, 10, 100, 12);
