@@ -1,6 +1,5 @@
 package dev.ferry.writer.pg;
 
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
@@ -22,7 +21,7 @@ final class CopyText {
     private CopyText() {
     }
 
-    static void appendRow(ByteArrayOutputStream out, Object[] row) {
+    static void appendRow(CopyBuffer out, Object[] row) {
         for (int i = 0; i < row.length; i++) {
             if (i > 0) {
                 out.write('\t');
@@ -32,7 +31,7 @@ final class CopyText {
         out.write('\n');
     }
 
-    private static void appendValue(ByteArrayOutputStream out, Object value) {
+    private static void appendValue(CopyBuffer out, Object value) {
         if (value == null) {
             out.write('\\');
             out.write('N');
@@ -104,7 +103,7 @@ final class CopyText {
         return sb.append(digits);
     }
 
-    private static void appendEscaped(ByteArrayOutputStream out, String s) {
+    private static void appendEscaped(CopyBuffer out, String s) {
         int start = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
