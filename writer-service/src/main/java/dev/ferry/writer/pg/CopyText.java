@@ -103,23 +103,28 @@ final class CopyText {
         return sb.append(digits);
     }
 
+    /**
+     * Text with COPY's escapes. Scans the UTF-8 bytes, not the chars: the four escaped characters are ASCII, and no
+     * byte of a multi-byte UTF-8 sequence is below 0x80, so a byte can be tested on its own.
+     */
     private static void appendEscaped(CopyBuffer out, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         int start = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            String escape = switch (c) {
-                case '\\' -> "\\\\";
-                case '\n' -> "\\n";
-                case '\r' -> "\\r";
-                case '\t' -> "\\t";
-                default -> null;
+        for (int i = 0; i < bytes.length; i++) {
+            byte escaped = switch (bytes[i]) {
+                case '\\' -> '\\';
+                case '\n' -> 'n';
+                case '\r' -> 'r';
+                case '\t' -> 't';
+                default -> 0;
             };
-            if (escape != null) {
-                out.writeBytes(s.substring(start, i).getBytes(StandardCharsets.UTF_8));
-                out.writeBytes(escape.getBytes(StandardCharsets.US_ASCII));
+            if (escaped != 0) {
+                out.write(bytes, start, i - start);
+                out.write('\\');
+                out.write(escaped);
                 start = i + 1;
             }
         }
-        out.writeBytes(s.substring(start).getBytes(StandardCharsets.UTF_8));
+        out.write(bytes, start, bytes.length - start);
     }
 }
