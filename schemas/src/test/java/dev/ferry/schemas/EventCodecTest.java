@@ -310,6 +310,8 @@ class EventCodecTest {
 
     @Test
     void keysAndChangesAreByteForByteAvrosSingleObjectEncodingAndReadBackByAvrosOwnDecoder() throws Exception {
+        assertEquals(EventCodec.ChangeEventWriter.FINGERPRINT, org.apache.avro.SchemaNormalization.parsingFingerprint64(ChangeEvent.getClassSchema()),
+                "ChangeEvent.avsc changed: update EventCodec.ChangeEventWriter (until then change events use Avro's slower writer)");
         var data = org.apache.avro.specific.SpecificData.get();
         var avroChanges = new org.apache.avro.message.BinaryMessageEncoder<ChangeEvent>(data, ChangeEvent.getClassSchema());
         var avroKeys = new org.apache.avro.message.BinaryMessageEncoder<RowKey>(data, RowKey.getClassSchema());
