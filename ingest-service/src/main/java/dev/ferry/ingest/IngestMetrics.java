@@ -109,7 +109,9 @@ final class IngestMetrics implements AutoCloseable {
     }
 
     private void snapshotRow(String table) {
-        SnapshotProgress progress = snapshots.computeIfAbsent(table, this::newProgress);
+        SnapshotProgress known = snapshots.get(table);
+        // get first: computeIfAbsent would allocate its function for every row.
+        SnapshotProgress progress = known != null ? known : snapshots.computeIfAbsent(table, this::newProgress);
         if (progress.state != SnapshotProgress.READING) {
             // Tables are read one after the other: this one starting means the one before is done.
             snapshots.values().stream().filter(p -> p.state == SnapshotProgress.READING).forEach(SnapshotProgress::finish);
