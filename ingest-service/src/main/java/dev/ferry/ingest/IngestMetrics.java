@@ -71,6 +71,11 @@ final class IngestMetrics implements AutoCloseable {
      * labels come from the records' {@link RecordLabels} headers, so nothing is decoded here.
      */
     void acknowledged(List<SourceRecord> batch) {
+        // Runs of records of one table and op (a snapshot batch is one run) are counted at once.
+        Counter run = null;
+        String runTable = null;
+        String runOp = null;
+        long runLength = 0;
         for (SourceRecord r : batch) {
             String table = RecordLabels.table(r);
             String op = RecordLabels.op(r);
@@ -93,12 +98,24 @@ final class IngestMetrics implements AutoCloseable {
                 // Only snapshot reads emit op r.
                 snapshotRow(table);
             }
-            counter(table, op).increment();
+            if (run == null || !table.equals(runTable) || !op.equals(runOp)) {
+                if (run != null) {
+                    run.increment(runLength);
+                }
+                run = counter(table, op);
+                runTable = table;
+                runOp = op;
+                runLength = 0;
+            }
+            runLength++;
             if (snapshotting && SourceOffset.isStream(r.sourceOffset()) && !SourceOffset.isResnapshot(r.sourceOffset())) {
                 // The last record of a snapshot carries the stream offset.
                 snapshots.values().forEach(SnapshotProgress::finish);
                 snapshotting = false;
             }
+        }
+        if (run != null) {
+            run.increment(runLength);
         }
     }
 

@@ -59,6 +59,8 @@ public final class IngestService implements AutoCloseable {
                            String topicPrefix, int topicPartitions, Map<String, String> connectorOverrides) {
     }
 
+    private static final Integer SINGLE_PARTITION = 0;
+
     /** Room for the record's own framing and headers within the size limit. */
     private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
 
@@ -172,7 +174,9 @@ public final class IngestService implements AutoCloseable {
                 continue;
             }
             ensureTopic(r.topic());
-            acks.add(producer.send(new ProducerRecord<>(r.topic(), r.kafkaPartition(), r.timestamp(), key, value)));
+            // With one partition there is nothing to choose: naming it spares the producer hashing every key.
+            Integer partition = r.kafkaPartition() != null || settings.topicPartitions() != 1 ? r.kafkaPartition() : SINGLE_PARTITION;
+            acks.add(producer.send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
         }
         inFlight.addLast(new InFlight(batch, committer, acks));
         while (inFlight.size() > (initialSnapshot ? 1 : 0)) {
