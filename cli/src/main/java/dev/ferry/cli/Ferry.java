@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code ferry} command. Exit codes: 0 success, 1 failure at run time, 2 bad usage or configuration. */
 @Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0",
         description = "Moves a live application from SQLite to PostgreSQL + pgvector without downtime, through Kafka.",
-        subcommands = {UpCommand.class, IngestCommand.class, WriteCommand.class, EmbedCommand.class, SchemaCommand.class, StatusCommand.class, DlqCommand.class, UninstallCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {UpCommand.class, IngestCommand.class, WriteCommand.class, EmbedCommand.class, SchemaCommand.class, StatusCommand.class, CutoverCommand.class, DlqCommand.class, UninstallCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:failure while running (see the message)", "2:bad usage or configuration"})
 public final class Ferry implements Runnable {

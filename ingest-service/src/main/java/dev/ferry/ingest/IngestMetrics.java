@@ -1,11 +1,10 @@
 package dev.ferry.ingest;
 
+import dev.ferry.ingest.connect.RecordLabels;
 import dev.ferry.ingest.connect.SourceOffset;
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SqlIdentifiers;
 import dev.ferry.ingest.sqlite.SqliteFile;
-import dev.ferry.schemas.EventCodec;
-import dev.ferry.schemas.avro.ChangeEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -44,7 +43,7 @@ final class IngestMetrics implements AutoCloseable {
     private final String source;
     private final Path sqlitePath;
     private final Map<String, Counter> records = new ConcurrentHashMap<>();
-    /** Topic → SQLite table, learned from the events: a tombstone carries no table name. Engine thread only. */
+    /** Topic → SQLite table, learned from the schema events: for records without labels. Engine thread only. */
     private final Map<String, String> tableOfTopic = new HashMap<>();
     private final Map<String, SnapshotProgress> snapshots = new ConcurrentHashMap<>();
     private final List<Meter> gauges = new CopyOnWriteArrayList<>();
@@ -67,51 +66,56 @@ final class IngestMetrics implements AutoCloseable {
                 .tag("source", source).register(registry));
     }
 
-    /** Counts the records of a batch Kafka acknowledged, and follows the snapshot through them. Engine thread. */
+    /**
+     * Counts the records of a batch Kafka acknowledged, and follows the snapshot through them. Engine thread. The
+     * labels come from the records' {@link RecordLabels} headers, so nothing is decoded here.
+     */
     void acknowledged(List<SourceRecord> batch) {
+        // Runs of records of one table and op (a snapshot batch is one run) are counted at once.
+        Counter run = null;
+        String runTable = null;
+        String runOp = null;
+        long runLength = 0;
         for (SourceRecord r : batch) {
-            byte[] value = (byte[]) r.value();
-            String table;
-            String op;
-            if (value == null) {
+            String table = RecordLabels.table(r);
+            String op = RecordLabels.op(r);
+            if (table == null || op == null) {
                 table = tableOfTopic.getOrDefault(r.topic(), "");
-                op = "tombstone";
-            } else {
-                switch (EventCodec.kindOf(value)) {
-                    case CHANGE -> {
-                        ChangeEvent event = EventCodec.decodeChange(value);
-                        table = event.getSource().getTable();
-                        op = event.getOp().name();
-                        if (event.getSource().getSnapshot()) {
-                            snapshotRow(table);
-                        }
-                    }
-                    case SCHEMA -> {
-                        table = EventCodec.decodeSchema(value).getTable();
-                        op = "schema";
-                        if (!tableOfTopic.containsKey(r.topic())) {
-                            // Every op at 0 from the start, so that rate() and increase() see a table's first records.
-                            OPS.forEach(o -> counter(table, o));
-                        }
-                        if (!SourceOffset.isStream(r.sourceOffset())) {
-                            // The first snapshot sends every table's schema first: each table is waiting to be read.
-                            snapshots.computeIfAbsent(table, this::newProgress);
-                            snapshotting = true;
-                        }
-                    }
-                    default -> {
-                        table = tableOfTopic.getOrDefault(r.topic(), "");
-                        op = "unknown";
-                    }
+                op = "unknown";
+            } else if (op.equals(RecordLabels.SCHEMA)) {
+                if (!tableOfTopic.containsKey(r.topic())) {
+                    // Every op at 0 from the start, so that rate() and increase() see a table's first records.
+                    String t = table;
+                    OPS.forEach(o -> counter(t, o));
+                }
+                if (!SourceOffset.isStream(r.sourceOffset())) {
+                    // The first snapshot sends every table's schema first: each table is waiting to be read.
+                    snapshots.computeIfAbsent(table, this::newProgress);
+                    snapshotting = true;
                 }
                 tableOfTopic.put(r.topic(), table);
+            } else if (op.equals("r")) {
+                // Only snapshot reads emit op r.
+                snapshotRow(table);
             }
-            counter(table, op).increment();
+            if (run == null || !table.equals(runTable) || !op.equals(runOp)) {
+                if (run != null) {
+                    run.increment(runLength);
+                }
+                run = counter(table, op);
+                runTable = table;
+                runOp = op;
+                runLength = 0;
+            }
+            runLength++;
             if (snapshotting && SourceOffset.isStream(r.sourceOffset()) && !SourceOffset.isResnapshot(r.sourceOffset())) {
                 // The last record of a snapshot carries the stream offset.
                 snapshots.values().forEach(SnapshotProgress::finish);
                 snapshotting = false;
             }
+        }
+        if (run != null) {
+            run.increment(runLength);
         }
     }
 
@@ -122,7 +126,9 @@ final class IngestMetrics implements AutoCloseable {
     }
 
     private void snapshotRow(String table) {
-        SnapshotProgress progress = snapshots.computeIfAbsent(table, this::newProgress);
+        SnapshotProgress known = snapshots.get(table);
+        // get first: computeIfAbsent would allocate its function for every row.
+        SnapshotProgress progress = known != null ? known : snapshots.computeIfAbsent(table, this::newProgress);
         if (progress.state != SnapshotProgress.READING) {
             // Tables are read one after the other: this one starting means the one before is done.
             snapshots.values().stream().filter(p -> p.state == SnapshotProgress.READING).forEach(SnapshotProgress::finish);

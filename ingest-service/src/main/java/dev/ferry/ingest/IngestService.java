@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -56,6 +57,8 @@ public final class IngestService implements AutoCloseable {
     public record Settings(Path sqlitePath, String sourceName, String bootstrapServers, Path offsetsFile,
                            String topicPrefix, int topicPartitions, Map<String, String> connectorOverrides) {
     }
+
+    private static final Integer SINGLE_PARTITION = 0;
 
     /** Room for the record's own framing and headers within the size limit. */
     private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
@@ -143,11 +146,30 @@ public final class IngestService implements AutoCloseable {
         LOG.info("ingest of {} started (source {}, Kafka {})", settings.sqlitePath(), settings.sourceName(), settings.bootstrapServers());
     }
 
+    /** A batch handed to the producer, with its acknowledgements still to come. */
+    private record InFlight(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
+                            DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer,
+                            List<Future<RecordMetadata>> acks) {
+    }
+
+    /** Batches sent, not yet marked processed; oldest first. Engine thread only. */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+
+    /**
+     * Sends a batch. A batch is marked processed only once Kafka acknowledged all of it, in order. While the first
+     * snapshot is read, one batch may wait for its acknowledgements while the engine reads the next: an interrupted
+     * first snapshot starts over whatever offset was stored, so nothing depends on marking it early, and the
+     * snapshot's last batch carries the stream offset, which waits for everything before it. Any other batch is
+     * marked before this returns, so the stored offset, the changelog trimming and {@link #producedSeq()} follow it
+     * at once.
+     */
     private void send(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
                       DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
+        boolean initialSnapshot = true;
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
             SourceRecord r = event.value();
+            initialSnapshot &= !SourceOffset.isStream(r.sourceOffset());
             byte[] key = (byte[]) r.key();
             byte[] value = (byte[]) r.value();
             if (value != null && key.length + value.length > TopicNames.MAX_RECORD_BYTES - RECORD_OVERHEAD_BYTES) {
@@ -155,10 +177,20 @@ public final class IngestService implements AutoCloseable {
                 continue;
             }
             ensureTopic(r.topic());
-            acks.add(producer.send(new ProducerRecord<>(r.topic(), r.kafkaPartition(), r.timestamp(), key, value)));
+            // With one partition there is nothing to choose: naming it spares the producer hashing every key.
+            Integer partition = r.kafkaPartition() != null || settings.topicPartitions() != 1 ? r.kafkaPartition() : SINGLE_PARTITION;
+            acks.add(producer.send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
         }
+        inFlight.addLast(new InFlight(batch, committer, acks));
+        while (inFlight.size() > (initialSnapshot ? 1 : 0)) {
+            markAcknowledged(inFlight.removeFirst());
+        }
+    }
+
+    private void markAcknowledged(InFlight sent) throws InterruptedException {
+        List<ChangeEvent<SourceRecord, SourceRecord>> batch = sent.batch();
         try {
-            for (Future<RecordMetadata> ack : acks) {
+            for (Future<RecordMetadata> ack : sent.acks()) {
                 ack.get();
             }
         } catch (ExecutionException e) {
@@ -172,7 +204,7 @@ public final class IngestService implements AutoCloseable {
             LOG.warn("cannot count a batch of {} record(s) in the metrics: {}", batch.size(), e.getMessage(), e);
         }
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
-            committer.markProcessed(event);
+            sent.committer().markProcessed(event);
             Map<String, ?> offset = event.value().sourceOffset();
             if (SourceOffset.isStream(offset)) {
                 snapshotDone = true;
@@ -182,7 +214,7 @@ public final class IngestService implements AutoCloseable {
             }
         }
         recordsSent.addAndGet(batch.size());
-        committer.markBatchFinished();
+        sent.committer().markBatchFinished();
     }
 
     /**

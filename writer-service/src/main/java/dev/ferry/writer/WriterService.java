@@ -166,8 +166,9 @@ public final class WriterService implements Runnable, AutoCloseable {
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.maxPollRecords()));
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(32 * 1024 * 1024));
         c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
-        // New tables become new topics while running: look for them every few seconds, not every 5 minutes.
-        c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "2000");
+        // New tables become new topics while running: look for them every half second, not every 5 minutes (at the
+        // start of a snapshot the writer waited up to 2 s for its first topic).
+        c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "500");
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "ferry-writer-" + settings.sourceName());
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = new Properties();

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /** Builds the Kafka Connect records of ferry's events: Avro single-object bytes for key and value. */
@@ -37,13 +38,19 @@ final class EventRecords {
     }
 
     /** Per table shape, what every record needs: computed once, not per record (it showed in snapshot profiles). */
-    private record TableMeta(String topic, List<String> keyNames) {
+    private record TableMeta(String topic, List<String> keyNames, Map<String, List<Header>> labels) {
     }
 
     private final Map<TableInfo, TableMeta> meta = new java.util.IdentityHashMap<>();
 
     private TableMeta meta(TableInfo table) {
-        return meta.computeIfAbsent(table, t -> new TableMeta(TopicNames.tableTopic(prefix, source, t.name()), t.keyColumns()));
+        return meta.computeIfAbsent(table, t -> {
+            Map<String, List<Header>> labels = new java.util.HashMap<>();
+            for (String op : List.of(Op.r.name(), Op.c.name(), Op.u.name(), Op.d.name(), RecordLabels.TOMBSTONE, RecordLabels.SCHEMA)) {
+                labels.put(op, RecordLabels.of(t.name(), op));
+            }
+            return new TableMeta(TopicNames.tableTopic(prefix, source, t.name()), t.keyColumns(), labels);
+        });
     }
 
     /** Drops what was computed for earlier table shapes. */
@@ -64,7 +71,7 @@ final class EventRecords {
         List<SourceRecord> records = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
             records.add(new SourceRecord(sourcePartition, offset, topic(table), p, Schema.BYTES_SCHEMA, SCHEMA_KEY,
-                    Schema.OPTIONAL_BYTES_SCHEMA, value));
+                    Schema.OPTIONAL_BYTES_SCHEMA, value, null, meta(table).labels().get(RecordLabels.SCHEMA)));
         }
         return records;
     }
@@ -73,7 +80,8 @@ final class EventRecords {
     List<SourceRecord> change(TableInfo table, Op op, List<Object> keyValues, Map<String, Object> image, long seq,
                               boolean snapshot, long commitTsMs, Map<String, Object> offset) {
         List<KeyColumn> keyColumns = new ArrayList<>(keyValues.size());
-        List<String> keyNames = meta(table).keyNames();
+        TableMeta meta = meta(table);
+        List<String> keyNames = meta.keyNames();
         Map<String, Object> before = null;
         for (int i = 0; i < keyValues.size(); i++) {
             keyColumns.add(new KeyColumn(keyNames.get(i), avroValue(keyValues.get(i))));
@@ -88,13 +96,13 @@ final class EventRecords {
         ChangeEvent event = ChangeEvent.newBuilder().setBefore(before).setAfter(image).setOp(op)
                 .setSource(new Source(source, table.name(), seq, snapshot, commitTsMs))
                 .setTsMs(System.currentTimeMillis()).build();
-        SourceRecord record = new SourceRecord(sourcePartition, offset, topic(table), null, Schema.BYTES_SCHEMA, key,
-                Schema.OPTIONAL_BYTES_SCHEMA, EventCodec.encodeChange(event), commitTsMs);
+        SourceRecord record = new SourceRecord(sourcePartition, offset, meta.topic(), null, Schema.BYTES_SCHEMA, key,
+                Schema.OPTIONAL_BYTES_SCHEMA, EventCodec.encodeChange(event), commitTsMs, meta.labels().get(op.name()));
         if (op != Op.d) {
             return List.of(record);
         }
-        SourceRecord tombstone = new SourceRecord(sourcePartition, offset, topic(table), null, Schema.BYTES_SCHEMA, key,
-                Schema.OPTIONAL_BYTES_SCHEMA, null, commitTsMs);
+        SourceRecord tombstone = new SourceRecord(sourcePartition, offset, meta.topic(), null, Schema.BYTES_SCHEMA, key,
+                Schema.OPTIONAL_BYTES_SCHEMA, null, commitTsMs, meta.labels().get(RecordLabels.TOMBSTONE));
         return List.of(record, tombstone);
     }
 

@@ -1,6 +1,5 @@
 package dev.ferry.writer.pg;
 
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
@@ -22,7 +21,7 @@ final class CopyText {
     private CopyText() {
     }
 
-    static void appendRow(ByteArrayOutputStream out, Object[] row) {
+    static void appendRow(CopyBuffer out, Object[] row) {
         for (int i = 0; i < row.length; i++) {
             if (i > 0) {
                 out.write('\t');
@@ -32,7 +31,7 @@ final class CopyText {
         out.write('\n');
     }
 
-    private static void appendValue(ByteArrayOutputStream out, Object value) {
+    private static void appendValue(CopyBuffer out, Object value) {
         if (value == null) {
             out.write('\\');
             out.write('N');
@@ -104,23 +103,28 @@ final class CopyText {
         return sb.append(digits);
     }
 
-    private static void appendEscaped(ByteArrayOutputStream out, String s) {
+    /**
+     * Text with COPY's escapes. Scans the UTF-8 bytes, not the chars: the four escaped characters are ASCII, and no
+     * byte of a multi-byte UTF-8 sequence is below 0x80, so a byte can be tested on its own.
+     */
+    private static void appendEscaped(CopyBuffer out, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         int start = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            String escape = switch (c) {
-                case '\\' -> "\\\\";
-                case '\n' -> "\\n";
-                case '\r' -> "\\r";
-                case '\t' -> "\\t";
-                default -> null;
+        for (int i = 0; i < bytes.length; i++) {
+            byte escaped = switch (bytes[i]) {
+                case '\\' -> '\\';
+                case '\n' -> 'n';
+                case '\r' -> 'r';
+                case '\t' -> 't';
+                default -> 0;
             };
-            if (escape != null) {
-                out.writeBytes(s.substring(start, i).getBytes(StandardCharsets.UTF_8));
-                out.writeBytes(escape.getBytes(StandardCharsets.US_ASCII));
+            if (escaped != 0) {
+                out.write(bytes, start, i - start);
+                out.write('\\');
+                out.write(escaped);
                 start = i + 1;
             }
         }
-        out.writeBytes(s.substring(start).getBytes(StandardCharsets.UTF_8));
+        out.write(bytes, start, bytes.length - start);
     }
 }

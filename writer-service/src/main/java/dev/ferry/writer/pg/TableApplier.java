@@ -1,6 +1,5 @@
 package dev.ferry.writer.pg;
 
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -164,16 +163,16 @@ public final class TableApplier {
         CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
         CopyIn in = copy.copyIn(copySql);
         try {
-            ByteArrayOutputStream buffer = new ByteArrayOutputStream(Math.min(COPY_CHUNK_BYTES, rows.size() * 64) + 1024);
+            CopyBuffer buffer = new CopyBuffer(Math.min(COPY_CHUNK_BYTES, rows.size() * 64) + 1024);
             for (Object[] row : rows) {
                 CopyText.appendRow(buffer, row);
                 if (buffer.size() >= COPY_CHUNK_BYTES) {
-                    in.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+                    in.writeToCopy(buffer.array(), 0, buffer.size());
                     buffer.reset();
                 }
             }
             if (buffer.size() > 0) {
-                in.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+                in.writeToCopy(buffer.array(), 0, buffer.size());
             }
             in.endCopy();
         } finally {
