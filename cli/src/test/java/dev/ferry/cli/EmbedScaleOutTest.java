@@ -35,6 +35,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,7 +165,7 @@ class EmbedScaleOutTest {
     }
 
     @Test
-    void anInstanceStoppedWithRecordsReadButNotYetEmbeddedStopsCleanlyAndTheNextOwnerEmbedsThem() throws Exception {
+    void anInstanceThatLosesItsPartitionsOrStopsWithABatchReadButNotEmbeddedWritesNothingAndTheNextOwnerEmbedsIt() throws Exception {
         String source = "kbstop";
         Path sqlite = dir.resolve("stop.db");
         SampleDatabase.create(sqlite, USERS, 120, 31);
@@ -183,6 +184,20 @@ class EmbedScaleOutTest {
             long records = EmbedService.lag(admin, "ferry", source, Set.of("document_chunks"), "ferry-embed-" + source);
             assertTrue(records > 120, "the snapshot's chunks and schema events: " + records);
             await().atMost(Duration.ofMinutes(1)).until(() -> slow.recordsFetched() >= records);
+
+            // Dropped from the group while it holds them (as after a session timeout): its partitions are lost, not
+            // revoked, another member may own them already, so what it holds must not be written.
+            String group = "ferry-embed-" + source;
+            String member = admin.describeConsumerGroups(List.of(group)).all().get().get(group).members().iterator().next().consumerId();
+            admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions()).all().get();
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                return g.members().size() == 1 && !g.members().iterator().next().consumerId().equals(member)
+                        && g.members().iterator().next().assignment().topicPartitions().size() == PARTITIONS;
+            });
+            assertNull(slow.embed.failure(), "losing its partitions is no failure: it joins again");
+            assertEquals(0, slow.embed.recordsOut(), "nothing it held of the lost partitions was written");
+
             slow.close();
             assertEquals(0, slow.embed.modelTexts(), "stopped before its batch was due");
             assertTrue(EmbedService.lag(admin, "ferry", source, Set.of("document_chunks"), "ferry-embed-" + source) >= 120,
