@@ -5,7 +5,8 @@
 #     (a free port, a temporary storage dir) scraping it every second with alerts.yml loaded;
 #  3. evaluates through Prometheus's HTTP API every PromQL expression of deploy/grafana/ferry-dashboard.json
 #     (panel targets and templating queries) and of alerts.yml (each rule, and each side of its threshold
-#     comparisons without the threshold), and fails if one errors or returns no data.
+#     comparisons without the threshold), and fails if one errors or returns no data; and checks that the demo's
+#     embed counters (which the dashboard's embed row reads) have moved above 0.
 # Installs Debian's prometheus package (and jq, curl) when missing. Idempotent; only uses 127.0.0.1; stops only
 # the processes it started, by PID; drops only the database it created. Needs cli/target/ferry.jar (mvn -B verify
 # builds it) and the PostgreSQL that deploy/local/setup.sh prepares. Run by .ci/run after the Maven tests.
@@ -257,7 +258,14 @@ while IFS=$'\t' read -r name type expr; do
   done
 done < <(jq -r '.data.groups[].rules[] | [.name, .type, (.query | gsub("[\n\t]"; " "))] | @tsv' <<<"$rules_json")
 
-say "$(wc -l <"$WORK/checks") expression(s) to evaluate: $(grep -c $'\tdashboard' "$WORK/checks") from the dashboard, $(grep -c $'\talert\|\trule' "$WORK/checks") from the rules"
+# The embed row must show an embedding ferry, not only counters registered at 0: the demo embeds document_chunks
+# (new chunks and edited texts go to the model, metadata updates hit the cache, long chunks are truncated).
+for m in ferry_embed_vectors_total ferry_embed_cache_hits_total ferry_embed_cache_misses_total \
+         ferry_embed_truncated_texts_total ferry_embed_batch_seconds_count; do
+  add_check 1 "the demo embeds" "sum by (source) ($m) > 0"
+done
+
+say "$(wc -l <"$WORK/checks") expression(s) to evaluate: $(grep -c $'\tdashboard' "$WORK/checks") from the dashboard, $(grep -c $'\talert\|\trule' "$WORK/checks") from the rules, $(grep -c $'\tthe demo' "$WORK/checks") on the demo's embedding"
 
 # Evaluates one check; prints "ok", "empty" (no data yet) or "error: <message>".
 evaluate() {

@@ -331,6 +331,10 @@ public final class Pipeline implements AutoCloseable {
         long highWater = ChangeCapture.installed(sqlite) ? ChangeCapture.highWaterMark(sqlite) : 0;
         long produced = ingest == null ? -1 : ingest.producedSeq();
         long backlog = ChangeCapture.installed(sqlite) ? ChangeCapture.backlog(sqlite, produced) : 0;
+        // The embed service's lag is read before the writer's: what the embed service writes after this read is counted
+        // in the writer's lag, so embedLag == 0 and writerLag == 0 together mean every change is through both.
+        long embedLag = config.embeddings().isEmpty() ? 0
+                : EmbedService.lag(admin, options.topicPrefix(), options.sourceName(), embeddedTables(), embedGroup());
         Map<TopicPartition, Long> lag;
         try {
             lag = LagReader.lag(admin, pg, options.topicPrefix(), options.sourceName(), "ferry-writer-" + options.sourceName());
@@ -344,8 +348,6 @@ public final class Pipeline implements AutoCloseable {
         boolean snapshotDone = ingest != null && ingest.snapshotDone();
         long schemaVersion = SchemaReader.schemaVersion(sqlite);
         long producedSchemaVersion = ingest == null ? -1 : ingest.producedSchemaVersion();
-        long embedLag = config.embeddings().isEmpty() ? 0
-                : EmbedService.lag(admin, options.topicPrefix(), options.sourceName(), embeddedTables(), embedGroup());
         return new Progress(snapshotDone, highWater, produced, schemaVersion, producedSchemaVersion, total, backlog, embedLag);
     }
 

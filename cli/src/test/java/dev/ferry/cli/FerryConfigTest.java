@@ -1,9 +1,14 @@
 package dev.ferry.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.embed.EmbeddingSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,5 +61,26 @@ class FerryConfigTest {
         assertTrue(error("embed:\n  threads: 0\n").contains("embed.threads must be an integer from 1"));
         assertTrue(error("model: x\n").contains("unknown key model"));
         assertTrue(error("embeddings: [1, 2\n").contains("not valid YAML"));
+    }
+
+    @Test
+    void theComposeAndKubernetesExamplesAreValidAndEmbedTheKnowledgebaseChunks() throws Exception {
+        Path deploy = Path.of("").toAbsolutePath().getParent().resolve("deploy");
+        FerryConfig compose = FerryConfig.load(deploy.resolve("compose/ferry.yaml"));
+        String configMap = null;
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        try (MappingIterator<JsonNode> docs = yaml.readerFor(JsonNode.class).readValues(deploy.resolve("k8s/config.yaml").toFile())) {
+            while (docs.hasNext()) {
+                JsonNode doc = docs.next();
+                if (doc.path("kind").asText().equals("ConfigMap") && doc.path("metadata").path("name").asText().equals("ferry-config")) {
+                    configMap = doc.path("data").path("ferry.yaml").asText();
+                }
+            }
+        }
+        assertNotNull(configMap, "deploy/k8s/config.yaml has the ConfigMap ferry-config with ferry.yaml");
+        assertEquals(compose, FerryConfig.parse(yaml.readTree(configMap)), "compose and Kubernetes carry the same configuration");
+        assertEquals(java.util.List.of(new EmbeddingSpec("document_chunks", "text", "embedding_vector", "embedding_vector_model", "minilm",
+                "hnsw", null)), compose.embeddings());
+        assertEquals(FerryConfig.Embed.DEFAULTS, compose.embed());
     }
 }

@@ -227,6 +227,14 @@ public final class EmbedService implements Runnable, AutoCloseable {
                     }
                 }
             }
+
+            @Override
+            public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                // Not revoked but lost (this member was dropped from the group): another instance may own them and have
+                // written newer records of the same keys already, so writing ours now could put an old row after a newer
+                // one. Kafka's default would flush them (it calls onPartitionsRevoked). Drop them uncommitted instead.
+                pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+            }
         });
         LOG.info("embed service for source {} started: {} table(s) {}, batch {}, {} thread(s)", settings.sourceName(), specs.size(),
                 new java.util.TreeSet<>(specs.keySet()), settings.batchSize(), settings.threads());
@@ -251,6 +259,9 @@ public final class EmbedService implements Runnable, AutoCloseable {
             LOG.error("embed service stopped: {}", e.getMessage(), e);
             failure = e;
         }
+        // Read but not committed: whoever owns these partitions next reads them again. Flushing them from close()'s
+        // revocation callback instead would need the worker threads that close() has stopped.
+        pending.clear();
         LOG.info("embed service for source {} stopped", settings.sourceName());
     }
 

@@ -144,6 +144,8 @@ class TypeMappingTest {
         expected.put(PgType.TIME, "time");
         expected.put(PgType.JSONB, "jsonb");
         expected.put(PgType.UUID, "uuid");
+        // vector(n) columns come only from the embed service; the DDL adds the dimension.
+        expected.put(PgType.VECTOR, "vector");
         Map<PgType, String> actual = new LinkedHashMap<>();
         for (PgType type : PgType.values()) {
             actual.put(type, type.sql());
