@@ -80,7 +80,7 @@ class FerryConfigTest {
         assertNotNull(configMap, "deploy/k8s/config.yaml has the ConfigMap ferry-config with ferry.yaml");
         assertEquals(compose, FerryConfig.parse(yaml.readTree(configMap)), "compose and Kubernetes carry the same configuration");
         assertEquals(java.util.List.of(new EmbeddingSpec("document_chunks", "text", "embedding_vector", "embedding_vector_model", "minilm",
-                "hnsw", null)), compose.embeddings());
+                "hnsw", null, null)), compose.embeddings());
         assertEquals(FerryConfig.Embed.DEFAULTS, compose.embed());
     }
 }
