@@ -42,10 +42,15 @@ public interface EmbeddingModel extends AutoCloseable {
     int tokens(String text);
 
     /**
-     * Cuts a text into windows of at most {@code size} tokens (not counting special tokens) that overlap by exactly
+     * Cuts a text into windows of at most {@code size} tokens (not counting special tokens) that overlap by
      * {@code overlap} tokens. Each chunk is the substring of {@code text} from its first token's first character to
      * its last token's last character, so it may start or end inside a word. The chunks cover every token of the
      * text, in order. A text with no token gives an empty list; a text of at most {@code size} tokens gives one chunk.
+     *
+     * <p>A chunk cut inside a word can tokenize to more tokens alone than in the whole text; such a window is
+     * shortened until its text is within {@code size} tokens, and the next still overlaps it by {@code overlap} (by
+     * fewer only if it shrank to {@code overlap} tokens or less). A window of one word piece cannot shrink: with
+     * {@code size} 1 a chunk can be 2 or 3 tokens.
      *
      * @throws IllegalArgumentException when {@code size} is below 1 or above {@link #maxChunkTokens()}, or
      *     {@code overlap} is negative or not below {@code size}; the message names the argument
