@@ -15,7 +15,9 @@ import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Every option of the embedding model, declared once with its default, validator and documentation. An option set for
- * a provider it does not apply to is refused, as is a missing or inconsistent one; the message names the option.
+ * a provider it does not apply to is refused, as is a missing or inconsistent one, or an unknown {@code model.*} key
+ * (a typo); the message names the option. Keys outside {@code model.*} are ignored, so a service can pass its whole
+ * configuration.
  */
 public final class EmbeddingModelConfig extends AbstractConfig {
 
@@ -99,6 +101,12 @@ public final class EmbeddingModelConfig extends AbstractConfig {
 
     public EmbeddingModelConfig(Map<?, ?> props) {
         super(CONFIG_DEF, props, false);
+        for (Object key : props.keySet()) {
+            if (key instanceof String name && name.startsWith("model.") && !CONFIG_DEF.names().contains(name)) {
+                throw new ConfigException(name, props.get(name), "unknown option; the model options are "
+                        + String.join(", ", CONFIG_DEF.names().stream().sorted().toList()));
+            }
+        }
         String provider = provider();
         for (Map.Entry<String, Set<String>> option : APPLIES_TO.entrySet()) {
             if (originals().get(option.getKey()) != null && !option.getValue().contains(provider)) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,13 +105,13 @@ final class HttpEmbeddingModel implements EmbeddingModel {
 
     @Override
     public int tokens(String text) {
-        return estimate.count(TextInput.requireText(text, 0));
+        return estimate.count(TextInput.withoutLoneSurrogates(Objects.requireNonNull(text, "text")));
     }
 
     @Override
     public List<String> chunks(String text, int size, int overlap) {
         TokenWindows.check(size, overlap, maxChunkTokens(), id);
-        return TokenWindows.chunks(TextInput.requireText(text, 0), size, overlap, estimate);
+        return TokenWindows.chunks(TextInput.withoutLoneSurrogates(Objects.requireNonNull(text, "text")), size, overlap, estimate);
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -76,6 +77,9 @@ final class MiniLm implements EmbeddingModel {
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
+            // Idle intra-op threads sleep instead of spinning: on a busy machine (the broker, the writer, PostgreSQL
+            // and other builds share the cores) spinning threads took the CPU the run needed, halving throughput.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
             this.session = environment.createSession(resource(variant.modelResource), options);
             this.takesTokenTypes = session.getInputNames().contains("token_type_ids");
             Map<String, NodeInfo> outputs = session.getOutputInfo();
@@ -118,13 +122,13 @@ final class MiniLm implements EmbeddingModel {
 
     @Override
     public int tokens(String text) {
-        return tokenizer.encode(TextInput.requireText(text, 0)).getIds().length;
+        return tokenizer.encode(TextInput.withoutLoneSurrogates(Objects.requireNonNull(text, "text"))).getIds().length;
     }
 
     @Override
     public List<String> chunks(String text, int size, int overlap) {
         TokenWindows.check(size, overlap, maxChunkTokens(), variant.id);
-        return TokenWindows.chunks(TextInput.requireText(text, 0), size, overlap, this::spans);
+        return TokenWindows.chunks(TextInput.withoutLoneSurrogates(Objects.requireNonNull(text, "text")), size, overlap, this::spans);
     }
 
     /** UTF-16 spans of the text's own tokens; DJL gives them in code points. */
