@@ -78,7 +78,7 @@ final class MiniLm implements EmbeddingModel {
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
             // Idle intra-op threads sleep instead of spinning: on a busy machine (the broker, the writer, PostgreSQL
-            // and other builds share the cores) spinning threads took the CPU the run needed, halving throughput.
+            // and other builds share the cores) spinning threads took the CPU the run needed (docs/benchmarks.md).
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             this.session = environment.createSession(resource(variant.modelResource), options);
             this.takesTokenTypes = session.getInputNames().contains("token_type_ids");
@@ -97,7 +97,14 @@ final class MiniLm implements EmbeddingModel {
             }
             throw new IllegalStateException("cannot load the tokenizer " + variant.tokenizerResource + ": " + e.getMessage(), e);
         }
-        LOG.info("{} loaded: batch size {}, {} intra-op threads", variant.id, batchSize, threads);
+        LOG.info("{} loaded: batch size {}, {} intra-op threads, DJL_CACHE_DIR {}", variant.id, batchSize, threads,
+                djlCacheDir());
+    }
+
+    /** Where DJL put its native tokenizer library: its own lookup order. */
+    private static String djlCacheDir() {
+        String dir = System.getProperty("DJL_CACHE_DIR", System.getenv("DJL_CACHE_DIR"));
+        return dir != null ? dir : "unset, so ~/.djl.ai";
     }
 
     @Override
