@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.embed.EmbeddingSpec;
+import dev.ferry.embed.model.EmbeddingModel;
+import dev.ferry.embed.model.EmbeddingModelConfig;
+import dev.ferry.embed.model.EmbeddingModels;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,16 +23,24 @@ import java.util.Set;
  * checked: an unknown or malformed one is an error that names it by its path ({@code embeddings[0].text}).
  * docs/configuration.md#configuration-file describes every key.
  */
-public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
+public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed, Map<String, Map<String, Object>> models) {
+
+    public FerryConfig {
+        models = models == null ? Map.of() : Map.copyOf(models);
+    }
+
+    public FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
+        this(embeddings, embed, Map.of());
+    }
 
     /** Tuning of the embed service. */
     public record Embed(int batchSize, Duration maxWait, int threads, int cacheEntries) {
         public static final Embed DEFAULTS = new Embed(32, Duration.ofMillis(50), 1, 50_000);
     }
 
-    public static final FerryConfig EMPTY = new FerryConfig(List.of(), Embed.DEFAULTS);
+    public static final FerryConfig EMPTY = new FerryConfig(List.of(), Embed.DEFAULTS, Map.of());
 
-    private static final Set<String> TOP = Set.of("embeddings", "embed");
+    private static final Set<String> TOP = Set.of("embeddings", "embed", "models");
     private static final Set<String> SPEC = Set.of("table", "text", "column", "model_column", "model", "index", "vectors_from", "chunking");
     private static final Set<String> CHUNKING = Set.of("size", "overlap", "table");
     private static final Set<String> EMBED = Set.of("batch_size", "max_wait_ms", "threads", "cache_entries");
@@ -50,9 +63,17 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
         }
     }
 
-    /** The model a spec names. */
-    public dev.ferry.embed.model.EmbeddingModel createModel(String name) {
-        return dev.ferry.embed.model.EmbeddingModels.create(name);
+    /**
+     * The model a spec names: an entry of {@code models}, or a provider used with its defaults ({@code minilm},
+     * {@code minilm-q}).
+     */
+    public EmbeddingModel createModel(String name) {
+        return EmbeddingModels.create(modelOptions(name));
+    }
+
+    private Map<String, Object> modelOptions(String name) {
+        Map<String, Object> options = models.get(name);
+        return options != null ? options : Map.of(EmbeddingModelConfig.PROVIDER, name);
     }
 
     /** The tables whose rows the writer reads with their vectors, from the .embedded topics. */
@@ -104,7 +125,52 @@ public record FerryConfig(List<EmbeddingSpec> embeddings, Embed embed) {
                     number(e, "embed.threads", Embed.DEFAULTS.threads(), 1, 256),
                     number(e, "embed.cache_entries", Embed.DEFAULTS.cacheEntries(), 0, 100_000_000));
         }
-        return new FerryConfig(List.copyOf(specs), embed);
+        Map<String, Map<String, Object>> models = new LinkedHashMap<>();
+        JsonNode m = root.path("models");
+        if (!m.isMissingNode() && !m.isNull()) {
+            if (!m.isObject()) {
+                throw new IllegalArgumentException("models must be a mapping of model names to their options");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> model = it.next();
+                models.put(model.getKey(), modelOptions("models." + model.getKey(), model.getValue()));
+            }
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            String model = specs.get(i).model();
+            if (!models.containsKey(model) && !LOCAL_MODELS.contains(model)) {
+                throw new IllegalArgumentException("embeddings[" + i + "].model '" + model + "' is neither under models: nor one of "
+                        + LOCAL_MODELS);
+            }
+        }
+        return new FerryConfig(List.copyOf(specs), embed, models);
+    }
+
+    /** Providers that need no options: usable by name in a spec without a models: entry. */
+    private static final Set<String> LOCAL_MODELS = Set.of(EmbeddingModelConfig.MINILM, EmbeddingModelConfig.MINILM_Q);
+
+    /**
+     * A model's options, {@code provider: openai} written for {@code model.provider=openai}: keys in snake case become
+     * the model's dotted option names ({@code base_url} is {@code model.base.url}). Checked now, so that a typo fails at start.
+     */
+    private static Map<String, Object> modelOptions(String where, JsonNode node) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(where + " must be a mapping of options (provider, name, base_url, ...)");
+        }
+        Map<String, Object> options = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isValueNode()) {
+                throw new IllegalArgumentException(where + "." + e.getKey() + " must be a single value");
+            }
+            options.put("model." + e.getKey().replace('_', '.'), e.getValue().asText());
+        }
+        try {
+            new EmbeddingModelConfig(options);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage().replace("model.", ""), e);
+        }
+        return options;
     }
 
     private static EmbeddingSpec.Chunking chunking(JsonNode node, String where) {

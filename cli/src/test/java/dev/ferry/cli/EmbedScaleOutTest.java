@@ -63,7 +63,7 @@ class EmbedScaleOutTest {
 
     /** An embed instance on its own thread with its own model, as one `ferry embed` process. */
     private static final class Instance implements AutoCloseable {
-        final EmbeddingModel model = EmbeddingModels.create("minilm");
+        final EmbeddingModel model = EmbeddingModels.create(java.util.Map.of());
         final SimpleMeterRegistry registry = new SimpleMeterRegistry();
         final EmbedService embed;
         final Thread thread;

@@ -53,6 +53,31 @@ class FerryConfigTest {
     }
 
     @Test
+    void modelsAreDeclaredByNameWithTheirProviderOptionsAndChecked() throws Exception {
+        FerryConfig c = load("""
+                models:
+                  remote:
+                    provider: openai
+                    name: text-embedding-3-small
+                    base_url: http://127.0.0.1:8080
+                    api_key_env: ""
+                embeddings:
+                  - table: notes
+                    text: body
+                    model: remote
+                  - table: docs
+                    text: body
+                    model: minilm-q
+                """);
+        assertEquals("openai", c.models().get("remote").get("model.provider"));
+        assertEquals("http://127.0.0.1:8080", c.models().get("remote").get("model.base.url"));
+        assertTrue(error("models:\n  remote:\n    provider: openai\n    nmae: x\n").contains("models.remote"));
+        assertTrue(error("models:\n  remote:\n    provider: gpt\n").contains("models.remote"));
+        assertTrue(error("embeddings:\n  - table: t\n    text: b\n    model: nowhere\n")
+                .contains("embeddings[0].model 'nowhere' is neither under models: nor one of"));
+    }
+
+    @Test
     void everyBadKeyOrValueIsNamedByItsPath() {
         assertTrue(error("embeddings:\n  - table: t\n    txt: body\n").contains("unknown key embeddings[0].txt"));
         assertTrue(error("embeddings:\n  - table: t\n").contains("embeddings[0].text is required"));

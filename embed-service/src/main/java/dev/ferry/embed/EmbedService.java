@@ -1,5 +1,6 @@
 package dev.ferry.embed;
 
+import dev.ferry.embed.model.EmbeddingException;
 import dev.ferry.embed.model.EmbeddingModel;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
@@ -547,7 +548,12 @@ public final class EmbedService implements Runnable, AutoCloseable {
         long started = System.nanoTime();
         try {
             vectors = model.embed(texts);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | EmbeddingException e) {
+            if (e instanceof EmbeddingException failure && failure.transientFailure()) {
+                // The model or its server is away: nothing is committed, and a restart embeds the batch again.
+                throw new IllegalStateException("model " + model.id() + " failed: " + e.getMessage(), e);
+            }
+            // One text the model refuses must not hold back the others: try them one by one.
             if (batch.size() == 1) {
                 results.put(batch.get(0).getKey(), e.getMessage());
                 return;
