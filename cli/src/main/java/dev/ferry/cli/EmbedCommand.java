@@ -73,34 +73,9 @@ final class EmbedCommand implements Callable<Integer> {
         if (reembed) {
             embed.reembed();
         }
-        Thread thread = new Thread(embed, "ferry-embed");
-        return new ServiceRunner.Service() {
-            @Override
-            public void start() {
-                thread.start();
-            }
-
-            @Override
-            public Throwable failure() {
-                return embed.failure();
-            }
-
-            @Override
-            public String progress() {
-                return embed.recordsOut() + " record(s) written, " + embed.modelTexts() + " text(s) embedded by the model";
-            }
-
-            @Override
-            public void close() {
-                embed.stop();
-                try {
-                    thread.join(60_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                embed.close();
-                models.values().forEach(EmbeddingModel::close);
-            }
-        };
+        return ServiceRunner.onThread("ferry-embed", embed, embed::stop, () -> {
+            embed.close();
+            models.values().forEach(EmbeddingModel::close);
+        }, embed::failure, () -> embed.recordsOut() + " record(s) written, " + embed.modelTexts() + " text(s) embedded by the model");
     }
 }

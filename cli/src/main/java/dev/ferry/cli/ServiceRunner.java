@@ -43,6 +43,42 @@ final class ServiceRunner {
         void close();
     }
 
+    /**
+     * A service whose loop runs on a thread of its own: {@code stop} ends the loop, {@code release} frees the clients
+     * once the loop returned (waiting at most a minute for it).
+     */
+    static Service onThread(String threadName, Runnable loop, Runnable stop, Runnable release,
+                            java.util.function.Supplier<Throwable> failure, java.util.function.Supplier<String> progress) {
+        Thread thread = new Thread(loop, threadName);
+        return new Service() {
+            @Override
+            public void start() {
+                thread.start();
+            }
+
+            @Override
+            public Throwable failure() {
+                return failure.get();
+            }
+
+            @Override
+            public String progress() {
+                return progress.get();
+            }
+
+            @Override
+            public void close() {
+                stop.run();
+                try {
+                    thread.join(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                release.run();
+            }
+        };
+    }
+
     /** Makes the service, which records its meters in {@code registry}. */
     @FunctionalInterface
     interface Factory {

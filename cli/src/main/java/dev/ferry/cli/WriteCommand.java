@@ -64,33 +64,7 @@ final class WriteCommand implements Callable<Integer> {
         FerryConfig config = configFile == null ? FerryConfig.EMPTY : FerryConfig.load(configFile);
         WriterService writer = new WriterService(new WriterService.Settings(service.bootstrapServers, postgres, sourceName, "ferry",
                 targetSchema, "ferry-writer-" + sourceName, false, 5000, overrides, config.embeddedTables()), registry);
-        Thread thread = new Thread(writer, "ferry-writer");
-        return new ServiceRunner.Service() {
-            @Override
-            public void start() {
-                thread.start();
-            }
-
-            @Override
-            public Throwable failure() {
-                return writer.failure();
-            }
-
-            @Override
-            public String progress() {
-                return writer.rowsApplied() + " row(s) applied, " + writer.deadLetters() + " dead letter(s)";
-            }
-
-            @Override
-            public void close() {
-                writer.stop();
-                try {
-                    thread.join(30_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                writer.close();
-            }
-        };
+        return ServiceRunner.onThread("ferry-writer", writer, writer::stop, writer::close, writer::failure,
+                () -> writer.rowsApplied() + " row(s) applied, " + writer.deadLetters() + " dead letter(s)");
     }
 }
