@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Shows, per table: rows in SQLite, rows in PostgreSQL, the changelog backlog (changes not yet",
-                "in Kafka), the writer's lag (records in Kafka not yet in PostgreSQL) and a state: snapshot, streaming,",
+                "in Kafka), the lag (records in Kafka not yet in PostgreSQL, the embed service's included) and a state: snapshot, streaming,",
                 "caught up, lag unknown, no target or not captured (see docs/operations.md). Kafka is found through",
                 "--bootstrap-servers or the address that 'ferry up' left in --data-dir; without it the lag reads n/a."})
 final class StatusCommand implements Callable<Integer> {
@@ -162,7 +162,8 @@ final class StatusCommand implements Callable<Integer> {
             for (TableInfo table : tables) {
                 String topic = TopicNames.tableTopic("ferry", source, table.name());
                 Long lagRecords = lag == null ? null : lag.entrySet().stream()
-                        .filter(e -> e.getKey().topic().equals(topic)).mapToLong(Map.Entry::getValue).sum();
+                        .filter(e -> e.getKey().topic().equals(topic) || e.getKey().topic().equals(topic + TopicNames.EMBEDDED_SUFFIX))
+                        .mapToLong(Map.Entry::getValue).sum();
                 Long target = targetCount(pg, table.name());
                 Long tableBacklog = captured ? backlog.getOrDefault(table.name(), 0L) : null;
                 String state;
@@ -239,7 +240,17 @@ final class StatusCommand implements Callable<Integer> {
         conf.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         conf.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 8000);
         try (Admin admin = Admin.create(conf)) {
-            return LagReader.lag(admin, pg, "ferry", source, "ferry-writer-" + source);
+            Map<TopicPartition, Long> lag = new HashMap<>(LagReader.lag(admin, pg, "ferry", source, "ferry-writer-" + source));
+            // A table with an embedding spec waits first in the embed service (its table topic), then in the writer (.embedded).
+            java.util.regex.Pattern embedded = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote("ferry.")
+                    + ".*" + java.util.regex.Pattern.quote(TopicNames.EMBEDDED_SUFFIX));
+            List<String> inputs = lag.keySet().stream().map(TopicPartition::topic).filter(t -> embedded.matcher(t).matches())
+                    .map(t -> t.substring(0, t.length() - TopicNames.EMBEDDED_SUFFIX.length())).distinct().toList();
+            if (!inputs.isEmpty()) {
+                lag.putAll(dev.ferry.embed.EmbedService.lagByPartition(admin, java.util.regex.Pattern.compile(String.join("|",
+                        inputs.stream().map(java.util.regex.Pattern::quote).toList())), "ferry-embed-" + source));
+            }
+            return lag;
         } catch (SQLException e) {
             if (!"42P01".equals(e.getSQLState()) && !"3F000".equals(e.getSQLState())) {
                 throw e;

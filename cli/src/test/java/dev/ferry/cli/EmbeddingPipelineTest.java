@@ -121,6 +121,10 @@ class EmbeddingPipelineTest {
             p.awaitCaughtUp(Duration.ofMinutes(3));
             assertTrue(assertVectors(pg, schema) > 250);
             assertEquals("vector(384)", columnType(pg, schema, "embedding_vector"));
+            FerryCommandTest.Run status = FerryCommandTest.ferry("status", "--sqlite", sqlite.toString(), "--postgres", infra.pg().jdbcUrl(),
+                    "--source-name", schema, "--target-schema", schema, "--bootstrap-servers", infra.broker().bootstrapServers(), "--json");
+            assertTrue(status.out().contains("{\"table\":\"document_chunks\",\"rows_sqlite\":300,\"rows_postgres\":300,\"backlog\":0,"
+                    + "\"lag_records\":0,\"state\":\"caught up\"}"), status.out() + status.err());
             List<String> indexes = indexes(pg, schema);
             assertTrue(indexes.stream().anyMatch(i -> i.contains("USING hnsw (embedding_vector vector_cosine_ops)")), indexes.toString());
             assertTrue(indexes.stream().anyMatch(i -> i.contains("(user_id, source_type)")), indexes.toString());
@@ -149,6 +153,22 @@ class EmbeddingPipelineTest {
             assertEquals(calls + 1, modelVectors(p), "one new text, one model call");
             assertClose(expected("Invoices are archived in the finance folder every month."), parse(vectorOf(pg, schema, 7)), "row 7");
             assertEquals("0", scalar(pg, "SELECT count(*) FROM " + schema + ".document_chunks WHERE id = 8"));
+            // With the embed service stopped (its cache goes with it), a change waits on the table topic: status counts it as lag.
+            p.stopEmbed();
+            try (Statement st = app.createStatement()) {
+                st.executeUpdate("UPDATE document_chunks SET text = 'Waiting for its vector.' WHERE id = 10");
+            }
+            java.util.regex.Pattern waiting = java.util.regex.Pattern.compile(
+                    "\\{\"table\":\"document_chunks\",[^}]*\"backlog\":0,\"lag_records\":([1-9][0-9]*),\"state\":\"streaming\"}");
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            do {
+                Thread.sleep(200);
+                status = FerryCommandTest.ferry("status", "--sqlite", sqlite.toString(), "--postgres", infra.pg().jdbcUrl(),
+                        "--source-name", schema, "--target-schema", schema, "--bootstrap-servers", infra.broker().bootstrapServers(), "--json");
+            } while (!waiting.matcher(status.out()).find() && System.nanoTime() < deadline);
+            assertTrue(waiting.matcher(status.out()).find(), status.out() + status.err());
+            p.startEmbed();
+            p.awaitCaughtUp(Duration.ofMinutes(2));
             assertVectors(pg, schema);
             for (String table : TableComparison.userTables(sqlite)) {
                 TableComparison.Result r = TableComparison.compare(sqlite, table, infra.pg().jdbcUrl(), schema);

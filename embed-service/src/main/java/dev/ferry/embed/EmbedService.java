@@ -706,27 +706,31 @@ public final class EmbedService implements Runnable, AutoCloseable {
      * the group committed (which it commits only once the output is acknowledged).
      */
     public static long lag(Admin admin, String prefix, String source, Collection<String> tables, String group) throws InterruptedException {
-        Pattern pattern = inputPattern(prefix, source, tables);
+        return lagByPartition(admin, inputPattern(prefix, source, tables), group).values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Records not yet through the embed service of {@code group}, per partition of the topics matching {@code topics}. */
+    public static Map<TopicPartition, Long> lagByPartition(Admin admin, Pattern topics, String group) throws InterruptedException {
         try {
-            Set<String> topics = new HashSet<>();
+            Set<String> names = new HashSet<>();
             for (String t : admin.listTopics().names().get(30, TimeUnit.SECONDS)) {
-                if (pattern.matcher(t).matches()) {
-                    topics.add(t);
+                if (topics.matcher(t).matches()) {
+                    names.add(t);
                 }
             }
-            if (topics.isEmpty()) {
-                return 0;
+            Map<TopicPartition, Long> lag = new HashMap<>();
+            if (names.isEmpty()) {
+                return lag;
             }
             Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new HashMap<>();
-            admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values().forEach(d -> d.partitions()
+            admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().forEach(d -> d.partitions()
                     .forEach(p -> request.put(new TopicPartition(d.name(), p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest())));
             var ends = admin.listOffsets(request).all().get(30, TimeUnit.SECONDS);
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
                     .get(30, TimeUnit.SECONDS);
-            long lag = 0;
             for (var e : ends.entrySet()) {
                 OffsetAndMetadata done = committed.get(e.getKey());
-                lag += Math.max(0, e.getValue().offset() - (done == null ? 0 : done.offset()));
+                lag.put(e.getKey(), Math.max(0, e.getValue().offset() - (done == null ? 0 : done.offset())));
             }
             return lag;
         } catch (ExecutionException | TimeoutException e) {
