@@ -83,13 +83,44 @@ final class CutoverCommand implements Callable<Integer> {
         status.connection = connection;
         status.spec = spec;
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-        while (true) {
-            StatusCommand.Snapshot s = status.read();
-            if (StatusCommand.CAUGHT_UP.equals(s.state()) || System.nanoTime() >= deadline) {
-                return s;
+        // Progress while waiting: a bar of the changes still to apply on a terminal, a line every 5 s otherwise.
+        me.tongfei.progressbar.ProgressBar bar = null;
+        long first = -1;
+        long nextLine = 0;
+        try {
+            while (true) {
+                StatusCommand.Snapshot s = status.read();
+                if (StatusCommand.CAUGHT_UP.equals(s.state()) || System.nanoTime() >= deadline) {
+                    return s;
+                }
+                long remaining = remaining(s);
+                if (first < 0) {
+                    first = Math.max(1, remaining);
+                    if (System.console() != null) {
+                        bar = new me.tongfei.progressbar.ProgressBarBuilder().setTaskName("catching up").setInitialMax(first)
+                                .setUnit(" changes", 1).showSpeed().build();
+                    }
+                }
+                if (bar != null) {
+                    bar.maxHint(Math.max(first, remaining));
+                    bar.stepTo(Math.max(0, first - remaining));
+                } else if (System.nanoTime() >= nextLine) {
+                    spec.commandLine().getOut().printf("waiting: %d change(s) not yet in PostgreSQL%s%n", remaining, waiting(s));
+                    spec.commandLine().getOut().flush();
+                    nextLine = System.nanoTime() + 5_000_000_000L;
+                }
+                Thread.sleep(500);
             }
-            Thread.sleep(500);
+        } finally {
+            if (bar != null) {
+                bar.close();
+            }
         }
+    }
+
+    /** Changes captured but not yet in PostgreSQL: changelog backlog plus lag, over the captured tables. */
+    private static long remaining(StatusCommand.Snapshot s) {
+        return s.tables().stream().mapToLong(t -> (t.backlog() == null ? 0 : t.backlog()) + (t.lagRecords() == null ? 0 : t.lagRecords())).sum();
     }
 
     private static String waiting(StatusCommand.Snapshot s) {
