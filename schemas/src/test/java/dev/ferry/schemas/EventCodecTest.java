@@ -80,6 +80,14 @@ class EventCodecTest {
         }
     }
 
+    private static void assertSameImageOrNull(Map<String, Object> expected, Map<String, Object> actual) {
+        if (expected == null) {
+            assertNull(actual);
+        } else {
+            assertSameImage(expected, actual);
+        }
+    }
+
     /** Same storage class and exactly the same value: NaN is NaN, -0.0 is not 0.0, bytes are byte-for-byte equal. */
     private static void assertSameValue(Object expected, Object actual, String what) {
         if (expected == null) {
@@ -311,7 +319,7 @@ class EventCodecTest {
     @Test
     void keysAndChangesAreByteForByteAvrosSingleObjectEncodingAndReadBackByAvrosOwnDecoder() throws Exception {
         assertEquals(EventCodec.ChangeEventWriter.FINGERPRINT, org.apache.avro.SchemaNormalization.parsingFingerprint64(ChangeEvent.getClassSchema()),
-                "ChangeEvent.avsc changed: update EventCodec.ChangeEventWriter (until then change events use Avro's slower writer)");
+                "ChangeEvent.avsc changed: update EventCodec.ChangeEventWriter and ChangeEventReader (until then change events use Avro's slower writer and reader)");
         var data = org.apache.avro.specific.SpecificData.get();
         var avroChanges = new org.apache.avro.message.BinaryMessageEncoder<ChangeEvent>(data, ChangeEvent.getClassSchema());
         var avroKeys = new org.apache.avro.message.BinaryMessageEncoder<RowKey>(data, RowKey.getClassSchema());
@@ -325,8 +333,12 @@ class EventCodecTest {
             assertArrayEquals(Arrays.copyOfRange(expected.array(), expected.arrayOffset() + expected.position(),
                     expected.arrayOffset() + expected.limit()), ours);
             ChangeEvent avroRead = new org.apache.avro.message.BinaryMessageDecoder<ChangeEvent>(data, ChangeEvent.getClassSchema()).decode(ours);
-            assertEquals(avroRead.getSource(), EventCodec.decodeChange(ours).getSource());
-            assertEquals(avroRead.getOp(), EventCodec.decodeChange(ours).getOp());
+            ChangeEvent ourRead = EventCodec.decodeChange(ours);
+            assertEquals(avroRead.getSource(), ourRead.getSource());
+            assertEquals(avroRead.getOp(), ourRead.getOp());
+            assertEquals(avroRead.getTsMs(), ourRead.getTsMs());
+            assertSameImageOrNull(avroRead.getBefore(), ourRead.getBefore());
+            assertSameImageOrNull(avroRead.getAfter(), ourRead.getAfter());
 
             RowKey key = key("id", (long) i, "name", EMOJI_AND_NUL, "blob", ByteBuffer.wrap(allByteValues()));
             ByteBuffer expectedKey = avroKeys.encode(key);

@@ -46,6 +46,16 @@ final class CopyBuffer extends ByteArrayOutputStream {
         count = 0;
     }
 
+    /** Makes room for {@code n} bytes and counts them as written: the caller fills {@code array()} from the returned index. */
+    int reserve(int n) {
+        if (count + n > buf.length) {
+            grow(n);
+        }
+        int at = count;
+        count += n;
+        return at;
+    }
+
     /** The buffer itself, valid up to {@link #size()}; no copy. */
     byte[] array() {
         return buf;

@@ -36,13 +36,16 @@ final class CopyText {
             out.write('\\');
             out.write('N');
         } else if (value instanceof byte[] bytes) {
-            // bytea hex input "\x..."; the backslash itself is escaped for COPY.
-            out.write('\\');
-            out.write('\\');
-            out.write('x');
+            // bytea hex input "\x..."; the backslash itself is escaped for COPY. Filled in place, not
+            // through write() a byte at a time.
+            int at = out.reserve(3 + 2 * bytes.length);
+            byte[] buf = out.array();
+            buf[at++] = '\\';
+            buf[at++] = '\\';
+            buf[at++] = 'x';
             for (byte b : bytes) {
-                out.write(HEX[(b >> 4) & 0xF]);
-                out.write(HEX[b & 0xF]);
+                buf[at++] = HEX[(b >> 4) & 0xF];
+                buf[at++] = HEX[b & 0xF];
             }
         } else if (value instanceof String s) {
             appendEscaped(out, s);

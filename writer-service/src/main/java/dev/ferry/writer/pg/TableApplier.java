@@ -22,7 +22,11 @@ public final class TableApplier {
     /** Below this many rows a multi-row INSERT beats COPY plus the upsert from staging. */
     static final int COPY_THRESHOLD = 200;
     private static final int MAX_PARAMETERS = 32_000;
-    private static final int COPY_CHUNK_BYTES = 4 * 1024 * 1024;
+    /**
+     * COPY data goes out in chunks of about this size, so PostgreSQL parses and inserts one chunk while the next is
+     * formatted; with one chunk per batch the writer and PostgreSQL took turns.
+     */
+    private static final int COPY_CHUNK_BYTES = 64 * 1024;
 
     private final TargetTable table;
     private final int id;
@@ -163,7 +167,7 @@ public final class TableApplier {
         CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
         CopyIn in = copy.copyIn(copySql);
         try {
-            CopyBuffer buffer = new CopyBuffer(Math.min(COPY_CHUNK_BYTES, rows.size() * 64) + 1024);
+            CopyBuffer buffer = new CopyBuffer(COPY_CHUNK_BYTES + 1024);
             for (Object[] row : rows) {
                 CopyText.appendRow(buffer, row);
                 if (buffer.size() >= COPY_CHUNK_BYTES) {
