@@ -536,7 +536,9 @@ public final class EmbedService implements Runnable, AutoCloseable {
     private void embedBatch(EmbeddingModel model, String table, List<Map.Entry<ContentCache.Key, String>> batch,
                             Map<ContentCache.Key, Object> results) {
         List<String> texts = batch.stream().map(Map.Entry::getValue).toList();
-        long truncated = texts.stream().filter(t -> model.tokens(t) > model.maxTokens()).count();
+        // Each token but the two special ones covers at least one character: a shorter text cannot pass the window, and
+        // is not tokenized a second time just to count it.
+        long truncated = texts.stream().filter(t -> t.length() + 2 > model.maxTokens() && model.tokens(t) > model.maxTokens()).count();
         if (truncated > 0) {
             metrics.truncated(table, truncated);
             if (truncationLogged.add(table)) {
