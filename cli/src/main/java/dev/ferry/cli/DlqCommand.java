@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SqliteFile;
+import dev.ferry.schemas.DeadLetterHeaders;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.KeyColumn;
@@ -112,8 +113,8 @@ final class DlqCommand implements Runnable {
                 headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
             }
             List<KeyColumn> key = r.key() == null ? List.of() : EventCodec.decodeKey(r.key()).getColumns();
-            return new DeadLetter(r.offset(), Instant.ofEpochMilli(r.timestamp()), headers.get("ferry.table"), headers.get("ferry.column"),
-                    headers.getOrDefault("ferry.reason", "?"), key);
+            return new DeadLetter(r.offset(), Instant.ofEpochMilli(r.timestamp()), headers.get(DeadLetterHeaders.TABLE),
+                    headers.get(DeadLetterHeaders.COLUMN), headers.getOrDefault(DeadLetterHeaders.REASON, "?"), key);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.ferry.embed;
 
 import dev.ferry.embed.model.EmbeddingException;
 import dev.ferry.embed.model.EmbeddingModel;
+import dev.ferry.schemas.DeadLetterHeaders;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.schemas.avro.ChangeEvent;
@@ -622,14 +623,8 @@ public final class EmbedService implements Runnable, AutoCloseable {
         ConsumerRecord<byte[], byte[]> r = item.record;
         LOG.warn("dead letter from {}-{}@{}: {} (the row goes on with a NULL vector)", r.topic(), r.partition(), r.offset(),
                 item.deadLetterReason);
-        Headers headers = new RecordHeaders();
-        headers.add("ferry.reason", item.deadLetterReason.getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.topic", r.topic().getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.partition", Integer.toString(r.partition()).getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.offset", Long.toString(r.offset()).getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.table", item.spec.table().getBytes(StandardCharsets.UTF_8));
         String column = item.deadLetterKind.equals("vector") ? item.spec.vectorsFrom() : item.spec.column();
-        headers.add("ferry.column", column.getBytes(StandardCharsets.UTF_8));
+        Headers headers = DeadLetterHeaders.of(item.deadLetterReason, r.topic(), r.partition(), r.offset(), item.spec.table(), column);
         headers.add("ferry.service", "embed".getBytes(StandardCharsets.UTF_8));
         return new ProducerRecord<>(deadLetterTopic, null, r.key(), r.value(), headers);
     }
@@ -724,15 +719,12 @@ public final class EmbedService implements Runnable, AutoCloseable {
             if (names.isEmpty()) {
                 return lag;
             }
-            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new HashMap<>();
-            admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().forEach(d -> d.partitions()
-                    .forEach(p -> request.put(new TopicPartition(d.name(), p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest())));
-            var ends = admin.listOffsets(request).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, names);
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
                     .get(30, TimeUnit.SECONDS);
             for (var e : ends.entrySet()) {
                 OffsetAndMetadata done = committed.get(e.getKey());
-                lag.put(e.getKey(), Math.max(0, e.getValue().offset() - (done == null ? 0 : done.offset())));
+                lag.put(e.getKey(), Math.max(0, e.getValue() - (done == null ? 0 : done.offset())));
             }
             return lag;
         } catch (ExecutionException | TimeoutException e) {

@@ -4,6 +4,7 @@ import dev.ferry.ingest.connect.SqliteSourceConfig;
 import dev.ferry.ingest.connect.SourceOffset;
 import dev.ferry.ingest.connect.SqliteSourceConnector;
 import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.DeadLetterHeaders;
 import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.schemas.TopicNames;
 import io.debezium.embedded.Connect;
@@ -38,7 +39,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
@@ -245,13 +245,7 @@ public final class IngestService implements AutoCloseable {
         LOG.warn("dead letter from table \"{}\": {}", table, reason);
         String topic = TopicNames.deadLetterTopic(settings.topicPrefix(), settings.sourceName());
         ensureTopic(topic, 1, TopicNames.DEAD_LETTER_TOPIC_CONFIG);
-        RecordHeaders headers = new RecordHeaders();
-        headers.add("ferry.reason", reason.getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.topic", r.topic().getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.table", table.getBytes(StandardCharsets.UTF_8));
-        if (column != null) {
-            headers.add("ferry.column", column.getBytes(StandardCharsets.UTF_8));
-        }
+        var headers = DeadLetterHeaders.of(reason, r.topic(), null, null, table, column);
         return producer.send(new ProducerRecord<>(topic, null, r.timestamp(), key, null, headers));
     }
 

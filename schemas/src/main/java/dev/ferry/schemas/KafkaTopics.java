@@ -38,6 +38,17 @@ public final class KafkaTopics {
         }
     }
 
+    /** The log end offset of every partition of {@code topics}. */
+    public static Map<org.apache.kafka.common.TopicPartition, Long> endOffsets(Admin admin, java.util.Collection<String> topics)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new java.util.HashMap<>();
+        admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values().forEach(d -> d.partitions().forEach(p ->
+                request.put(new org.apache.kafka.common.TopicPartition(d.name(), p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest())));
+        Map<org.apache.kafka.common.TopicPartition, Long> ends = new java.util.HashMap<>();
+        admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, info.offset()));
+        return ends;
+    }
+
     /** Creates {@code name} unless it exists; a topic that exists is left as it is. */
     public static void ensure(Admin admin, String name, int partitions, Map<String, String> config) {
         try {

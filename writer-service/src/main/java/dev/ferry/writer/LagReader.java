@@ -1,10 +1,10 @@
 package dev.ferry.writer;
 
+import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.schemas.TopicNames;
 import dev.ferry.writer.pg.MetadataStore;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -14,9 +14,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -49,14 +46,11 @@ public final class LagReader {
     private static Map<TopicPartition, Long> lag(Admin admin, Connection pg, Set<String> topics, String group)
             throws SQLException, InterruptedException {
         try {
-            Map<String, TopicDescription> descriptions = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-            descriptions.values().forEach(d -> d.partitions().forEach(p -> request.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest())));
-            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(request).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> ends = KafkaTopics.endOffsets(admin, topics);
             Map<TopicPartition, Long> applied = MetadataStore.offsets(pg, group);
             Map<TopicPartition, Long> lag = new TreeMap<>((a, b) -> a.topic().equals(b.topic())
                     ? Integer.compare(a.partition(), b.partition()) : a.topic().compareTo(b.topic()));
-            ends.forEach((tp, end) -> lag.put(tp, Math.max(0, end.offset() - applied.getOrDefault(tp, 0L))));
+            ends.forEach((tp, end) -> lag.put(tp, Math.max(0, end - applied.getOrDefault(tp, 0L))));
             return lag;
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot read offsets from Kafka: " + e.getMessage(), e);

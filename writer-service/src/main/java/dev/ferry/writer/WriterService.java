@@ -1,5 +1,6 @@
 package dev.ferry.writer;
 
+import dev.ferry.schemas.DeadLetterHeaders;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.schemas.TopicNames;
@@ -22,7 +23,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -55,7 +55,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -683,17 +682,7 @@ public final class WriterService implements Runnable, AutoCloseable {
     private DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> record, String table, String column, DeadLetterReason kind,
                                   String reason) {
         LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), reason);
-        RecordHeaders headers = new RecordHeaders();
-        headers.add("ferry.reason", reason.getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.topic", record.topic().getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.partition", Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
-        headers.add("ferry.offset", Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));
-        if (table != null) {
-            headers.add("ferry.table", table.getBytes(StandardCharsets.UTF_8));
-        }
-        if (column != null) {
-            headers.add("ferry.column", column.getBytes(StandardCharsets.UTF_8));
-        }
+        var headers = DeadLetterHeaders.of(reason, record.topic(), record.partition(), record.offset(), table, column);
         return new DeadLetter(new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers), table, kind);
     }
 
