@@ -62,6 +62,11 @@ final class UpCommand implements Callable<Integer> {
                     "The metrics are described in docs/metrics.md."})
     int metricsPort;
 
+    @Option(names = "--until-caught-up",
+            description = {"Stop (exit 0) as soon as every change made in SQLite so far is in PostgreSQL: the snapshot, the changes",
+                    "made while it ran, and the indexes built after it. A one-shot copy; start again without it to keep streaming."})
+    boolean untilCaughtUp;
+
     @Override
     public Integer call() throws Exception {
         Pipeline.Options options = Options.validated(connection, partitions, tables, typeOverrides, false);
@@ -90,10 +95,22 @@ final class UpCommand implements Callable<Integer> {
                     ? SnapshotProgressView.bars(pipeline.meterRegistry(), () -> pipeline.ingest() != null && pipeline.ingest().snapshotDone(), null)
                     : null;
             SnapshotProgressView.Lines lines = new SnapshotProgressView.Lines();
+            long reportEveryMs = Math.max(1, reportInterval) * 1000L;
+            long started = System.nanoTime();
+            long nextReport = started + reportEveryMs * 1_000_000L;
             try {
-                while (!stopRequested.await(Math.max(1, reportInterval), TimeUnit.SECONDS)) {
+                // With --until-caught-up the loop also looks at the progress every 100 ms, as `ferry cutover` does.
+                while (!stopRequested.await(untilCaughtUp ? 100 : reportEveryMs, TimeUnit.MILLISECONDS)) {
                     pipeline.checkHealthy();
-                    report(pipeline, snapshot == null ? lines : null);
+                    if (untilCaughtUp && caughtUp(pipeline)) {
+                        LOG.info("caught up {} ms after the start: every change made in SQLite so far is in PostgreSQL; stopping"
+                                + " (--until-caught-up)", (System.nanoTime() - started) / 1_000_000);
+                        break;
+                    }
+                    if (System.nanoTime() >= nextReport) {
+                        report(pipeline, snapshot == null ? lines : null);
+                        nextReport = System.nanoTime() + reportEveryMs * 1_000_000L;
+                    }
                 }
             } finally {
                 if (snapshot != null) {
@@ -105,6 +122,15 @@ final class UpCommand implements Callable<Integer> {
             stopped.countDown();
         }
         return 0;
+    }
+
+    private static boolean caughtUp(Pipeline pipeline) {
+        try {
+            return pipeline.progress().caughtUp();
+        } catch (Exception e) {
+            LOG.debug("cannot read progress: {}", ErrorMessages.describe(e));
+            return false;
+        }
     }
 
     private static void report(Pipeline pipeline, SnapshotProgressView.Lines snapshotLines) {

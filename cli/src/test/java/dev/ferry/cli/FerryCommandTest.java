@@ -133,6 +133,33 @@ class FerryCommandTest {
         }
     }
 
+    @Test
+    void upUntilCaughtUpCopiesEveryRowWithItsOwnBrokerAndExitsZero() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "notes.db",
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body BLOB, score REAL)",
+                "CREATE TABLE tags (note INTEGER, tag TEXT, PRIMARY KEY (note, tag)) WITHOUT ROWID",
+                "CREATE INDEX notes_title ON notes (title)");
+        List<Object[]> notes = new ArrayList<>();
+        List<Object[]> tags = new ArrayList<>();
+        for (int i = 1; i <= 3000; i++) {
+            notes.add(new Object[] {i, "note " + i + "\ttab", i % 7 == 0 ? null : new byte[] {(byte) i, 0, 1}, i / 3.0});
+            tags.add(new Object[] {i, i % 2 == 0 ? "even" : "odd"});
+        }
+        db.insert("INSERT INTO notes VALUES (?, ?, ?, ?)", notes);
+        db.insert("INSERT INTO tags VALUES (?, ?)", tags);
+        try (PostgresTestDatabase pg = PostgresTestDatabase.create()) {
+            Run run = ferry("up", "--sqlite", db.path().toString(), "--postgres", pg.jdbcUrl(), "--data-dir", dir.resolve("state").toString(),
+                    "--metrics-port", "0", "--until-caught-up");
+            assertEquals(0, run.exitCode(), run.err());
+            dev.ferry.testkit.TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "public");
+            try (Connection c = pg.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_indexes WHERE tablename = 'notes' AND indexname <> 'notes_pkey'")) {
+                rs.next();
+                assertEquals(1, rs.getInt(1), "the index is built before ferry says it is caught up");
+            }
+        }
+    }
+
     private static List<String> schema(SqliteTestDatabase db) throws Exception {
         List<String> rows = new ArrayList<>();
         try (Connection c = db.connect(); Statement st = c.createStatement();
