@@ -10,21 +10,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * One run of the pgloader command as a user types it: {@code pgloader [--root-dir DIR] FILE postgresql://user@host/db}.
- * The command runs under {@code /bin/sh}, whose {@code times} afterwards gives pgloader's own CPU time; the wall clock is
- * taken around the whole process. pgloader 3.6 exits with 0 even when it gives up ("FATAL Failed to create the
- * schema"), so the outcome is read from its log.
+ * {@link TimedCommand} times it and gives pgloader's own CPU time. pgloader 3.6 exits with 0 even when it gives up
+ * ("FATAL Failed to create the schema"), so the outcome is read from its log.
  */
 record PgloaderRun(List<String> command, int exitCode, double wallSeconds, double cpuSeconds, boolean timedOut, Path log,
                    List<String> fatals, List<String> errors, Map<String, long[]> tableSummary, long totalRows, long totalErrors) {
 
     private static final Pattern SUMMARY_LINE = Pattern.compile("^\\s*(.+?)\\s+(\\d+|✓)\\s+(\\d+)\\s+(?:[0-9.]+ [kMGT]?B\\s+)?[0-9.]+s\\s*$");
-    private static final Pattern TIMES = Pattern.compile("(\\d+)m([0-9.]+)s\\s+(\\d+)m([0-9.]+)s");
 
     /** pgloader gave up on the whole file (no tables or no data). */
     boolean failed() {
@@ -83,33 +80,8 @@ record PgloaderRun(List<String> command, int exitCode, double wallSeconds, doubl
         }
         command.add(sqlite.toString());
         command.add(targetUrl);
-        Path timesFile = Files.createTempFile(log.getParent(), "pgloader-times", ".txt");
-        List<String> shell = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\"; rc=$?; times > \"$PGLOADER_TIMES\"; exit $rc", "sh"));
-        shell.addAll(command);
-        ProcessBuilder pb = new ProcessBuilder(shell).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("PGLOADER_TIMES", timesFile.toString());
-        long t0 = System.nanoTime();
-        Process p = pb.start();
-        boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        double wall = BenchEnv.seconds(t0);
-        if (!done) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
-        int exit = done ? p.exitValue() : -1;
-        double cpu = Double.NaN;
-        String times = Files.readString(timesFile);
-        List<String> timesLines = times.lines().toList();
-        if (timesLines.size() >= 2) {
-            Matcher m = TIMES.matcher(timesLines.get(1));
-            if (m.find()) {
-                cpu = Long.parseLong(m.group(1)) * 60 + Double.parseDouble(m.group(2)) + Long.parseLong(m.group(3)) * 60
-                        + Double.parseDouble(m.group(4));
-            }
-        }
-        Files.deleteIfExists(timesFile);
-        return parse(command, exit, wall, cpu, !done, log);
+        TimedCommand run = TimedCommand.run(command, Map.of(), log, timeout);
+        return parse(command, run.exitCode(), run.wallSeconds(), run.cpuSeconds(), run.timedOut(), log);
     }
 
     static PgloaderRun parse(List<String> command, int exit, double wall, double cpu, boolean timedOut, Path log) throws IOException {

@@ -23,8 +23,12 @@ import java.util.List;
  * <ul>
  *   <li>pgloader: the wall clock of the whole command as a user runs it ({@code pgloader FILE URL}), from process start
  *       to exit; it includes SBCL's start, the schema, the COPY, and building indexes and keys after the data.</li>
- *   <li>ferry: {@code Pipeline.start()} (broker start included) until {@code Progress.caughtUp()}, checked every 100 ms,
- *       as {@link ReplicationBench} measures it; the JVM's own start is not included, closing the pipeline neither.</li>
+ *   <li>ferry, by default: the wall clock of the whole command as a user runs it, {@code ./ferry up --sqlite FILE --postgres URL
+ *       --until-caught-up}, from process start to exit: the JVM's start, the embedded broker, the snapshot through Kafka,
+ *       the indexes after it, and the orderly stop. One untimed run on a small file comes first, so that the launcher's
+ *       build check and class archive (docs/operations.md#start-up) are done, as after {@code ./ferry demo}.</li>
+ *   <li>ferry with {@code --ferry-in-jvm}: {@code Pipeline.start()} (broker start included) until {@code Progress.caughtUp()},
+ *       checked every 100 ms, in this JVM, as {@link ReplicationBench} measures it, with the CPU of each thread.</li>
  * </ul>
  *
  * Each run gets its own copy of the SQLite file and its own database (and for ferry a new data dir); a {@code CHECKPOINT}
@@ -33,7 +37,8 @@ import java.util.List;
 public final class SnapshotVsPgloader {
 
     record Args(long rows, long seed, int runs, Path fixtures, Path fixture, boolean skipFixture, boolean skipGenerated, Path out,
-                boolean keep, Path workDir, String pgServer, String pgUser, String pgloader, Duration timeout, Path generateOnly) {
+                boolean keep, Path workDir, String pgServer, String pgUser, String pgloader, Duration timeout, Path generateOnly,
+                boolean ferryInJvm, Path launcher) {
 
         static Args parse(String[] argv) {
             long rows = 1_000_000;
@@ -51,6 +56,8 @@ public final class SnapshotVsPgloader {
             String pgloader = "/usr/bin/pgloader";
             Duration timeout = Duration.ofMinutes(60);
             Path generateOnly = null;
+            boolean ferryInJvm = false;
+            Path launcher = null;
             for (int i = 0; i < argv.length; i++) {
                 String a = argv[i];
                 switch (a) {
@@ -69,6 +76,8 @@ public final class SnapshotVsPgloader {
                     case "--pgloader" -> pgloader = argv[++i];
                     case "--timeout-minutes" -> timeout = Duration.ofMinutes(Long.parseLong(argv[++i]));
                     case "--generate-only" -> generateOnly = Path.of(argv[++i]);
+                    case "--ferry-in-jvm" -> ferryInJvm = true;
+                    case "--launcher" -> launcher = Path.of(argv[++i]);
                     case "-h", "--help" -> {
                         System.out.println("""
                                 usage: SnapshotVsPgloader [options]
@@ -86,7 +95,9 @@ public final class SnapshotVsPgloader {
                                   --pg-user USER        (default postgres)
                                   --pgloader PATH       (default /usr/bin/pgloader)
                                   --timeout-minutes T   per run (default 60)
-                                  --generate-only FILE  only write the generated SQLite file (--rows, --seed) and exit""");
+                                  --generate-only FILE  only write the generated SQLite file (--rows, --seed) and exit
+                                  --launcher PATH       ferry's launcher (default: ./ferry of the repository)
+                                  --ferry-in-jvm        run ferry's pipeline in this JVM (CPU per thread) instead of the launcher""");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -95,11 +106,14 @@ public final class SnapshotVsPgloader {
             if (fixtures == null) {
                 fixtures = BenchEnv.repoRoot().resolve("../shared/fixtures").normalize();
             }
+            if (launcher == null) {
+                launcher = BenchEnv.repoRoot().resolve("ferry");
+            }
             if (runs < 1 || rows < 1) {
                 throw new IllegalArgumentException("--runs and --rows must be positive");
             }
             return new Args(rows, seed, runs, fixtures, fixture, skipFixture, skipGenerated, out, keep, work, pg, user, pgloader, timeout,
-                    generateOnly);
+                    generateOnly, ferryInJvm, launcher);
         }
     }
 
@@ -149,12 +163,20 @@ public final class SnapshotVsPgloader {
         md.append("- run: ").append(BenchEnv.now()).append('\n');
         md.append("- command: `java -cp \"bench/target/ferry-bench.jar:bench/target/lib/*\" dev.ferry.bench.SnapshotVsPgloader --rows ")
                 .append(args.rows()).append(" --runs ").append(args.runs())
-                .append(args.skipFixture() ? " --no-fixture" : "").append(args.skipGenerated() ? " --no-generated" : "").append("`\n");
+                .append(args.skipFixture() ? " --no-fixture" : "").append(args.skipGenerated() ? " --no-generated" : "")
+                .append(args.ferryInJvm() ? " --ferry-in-jvm" : "").append("`\n");
+        md.append("- ferry runs as: ").append(args.ferryInJvm()
+                ? "its pipeline in the bench's JVM, from `Pipeline.start()` until caught up (JVM start and stop not timed)"
+                : "`" + args.launcher() + " up --sqlite FILE --postgres URL --data-dir DIR --metrics-port 0 --until-caught-up`, timed from"
+                  + " process start to exit").append('\n');
         md.append("- machine: ").append(env.machine()).append('\n');
         md.append("- pgloader: ").append(BenchEnv.pgloaderVersion(args.pgloader())).append('\n');
         md.append("- ferry: ").append(BenchEnv.gitState()).append("; jars: ").append(BenchEnv.codeVersions()).append('\n');
         log("%s", md.toString().trim());
         try {
+            if (!args.ferryInJvm()) {
+                md.append("- warm-up (not timed): ").append(warmUp(work.resolve("warm-up"))).append('\n');
+            }
             if (!args.skipFixture()) {
                 Path fixture = args.fixture() != null ? args.fixture() : largestFixture(work.resolve("probe"));
                 Path master = BenchEnv.copyWritable(fixture, work.resolve("fixture").resolve(fixture.getFileName().toString()));
@@ -297,8 +319,84 @@ public final class SnapshotVsPgloader {
         return new Run("pgloader", n, r.wallSeconds(), source.rows(), tool, reading.postgresSeconds(), other, check, ok, detail);
     }
 
+    /**
+     * One untimed run of the launcher on a small file: it builds ferry if a source is newer than the jar, and the first run
+     * after a build saves the class archive that later runs map, as the first {@code ./ferry demo} does for a user.
+     */
+    private String warmUp(Path dir) throws Exception {
+        Path db = dir.resolve("warm-up.db");
+        Files.createDirectories(dir);
+        SourceGenerator.generateMixed(db, 1000, args.seed());
+        Path jar = args.launcher().resolveSibling("cli/target/ferry.jar");
+        Path archive = args.launcher().resolveSibling("cli/target/ferry.jsa");
+        List<String> runs = new ArrayList<>();
+        // A run after a build saves the archive at its exit; the next run's start adopts it: at most three runs.
+        for (int i = 1; i <= 3; i++) {
+            String name = BenchEnv.newDatabaseName("fsnap") + "_warmup";
+            env.createDatabase(name);
+            try {
+                Path run = dir.resolve("run-" + i);
+                Path data = run.resolve("ferry-data");
+                Files.createDirectories(run);
+                Path copy = BenchEnv.copyWritable(db, run.resolve("warm-up.db"));
+                TimedCommand r = TimedCommand.run(ferryCommand(copy, name, data), java.util.Map.of(), run.resolve("ferry.log"), args.timeout());
+                if (r.exitCode() != 0) {
+                    throw new IllegalStateException("the warm-up run of " + args.launcher() + " failed with exit code " + r.exitCode() + ", see "
+                            + run.resolve("ferry.log"));
+                }
+                runs.add(String.format("%.1f s", r.wallSeconds()));
+            } finally {
+                env.dropDatabase(name);
+            }
+            if (Files.exists(archive) && Files.exists(jar)
+                    && Files.getLastModifiedTime(archive).compareTo(Files.getLastModifiedTime(jar)) > 0) {
+                break;
+            }
+        }
+        boolean archived = Files.exists(archive);
+        String what = String.format("%d run(s) of `ferry up --until-caught-up` on 1,000 rows (%s); class archive %s", runs.size(),
+                String.join(", ", runs), archived ? "in place (`cli/target/ferry.jsa`)" : "NOT in place");
+        log("warm-up: %s", what);
+        return what;
+    }
+
+    private List<String> ferryCommand(Path sqlite, String db, Path dataDir) {
+        return List.of(args.launcher().toString(), "up", "--sqlite", sqlite.toString(), "--postgres", env.jdbcUrl(db), "--data-dir",
+                dataDir.toString(), "--metrics-port", "0", "--until-caught-up");
+    }
+
+    private static final java.util.regex.Pattern BROKER_STARTED = java.util.regex.Pattern.compile("Kafka broker started at \\S+ in (\\d+) ms");
+    private static final java.util.regex.Pattern CAUGHT_UP = java.util.regex.Pattern.compile("caught up (\\d+) ms after the start");
+
     private Run ferryRun(int n, Path copy, String db, Path runDir, SqliteSchema source) throws Exception {
+        if (args.ferryInJvm()) {
+            return ferryInJvmRun(n, copy, db, runDir, source);
+        }
         log("  ferry run %d -> %s", n, db);
+        Path log = runDir.resolve("ferry.log");
+        CpuMeter cpu = CpuMeter.start();
+        TimedCommand r = TimedCommand.run(ferryCommand(copy, db, runDir.resolve("ferry-data")), java.util.Map.of(), log, args.timeout());
+        CpuMeter.Reading reading = cpu.read();
+        double tool = Double.isNaN(r.cpuSeconds()) ? 0 : r.cpuSeconds();
+        double other = Math.max(0, reading.machineSeconds() - reading.jvmSeconds() - reading.postgresSeconds() - tool);
+        boolean failed = r.exitCode() != 0 || r.timedOut();
+        String check = failed ? "ferry failed" : check(db, source);
+        boolean ok = !failed && check.startsWith("ok");
+        String text = Files.readString(log);
+        java.util.regex.Matcher broker = BROKER_STARTED.matcher(text);
+        java.util.regex.Matcher caught = CAUGHT_UP.matcher(text);
+        String detail = failed ? (r.timedOut() ? "timed out" : "exit code " + r.exitCode()) + ", log " + log
+                : String.format("broker ready in %s s; caught up %s s after the pipeline's start (ferry's log)",
+                        broker.find() ? String.format("%.2f", Long.parseLong(broker.group(1)) / 1000.0) : "?",
+                        caught.find() ? String.format("%.2f", Long.parseLong(caught.group(1)) / 1000.0) : "?");
+        if (failed && args.keep()) {
+            log("  ferry's log: %s", log);
+        }
+        return new Run("ferry", n, r.wallSeconds(), source.rows(), tool, reading.postgresSeconds(), other, check, ok, detail);
+    }
+
+    private Run ferryInJvmRun(int n, Path copy, String db, Path runDir, SqliteSchema source) throws Exception {
+        log("  ferry run %d -> %s (in this JVM)", n, db);
         FerryRun r = FerryRun.run(copy, env.jdbcUrl(db), runDir.resolve("ferry-data"), args.timeout(), 100, false);
         String check = r.failed() ? "ferry failed" : check(db, source);
         boolean ok = !r.failed() && check.startsWith("ok");
