@@ -82,13 +82,31 @@ public final class EventCodec {
     private static final SpecificDatumReader<RowKey> KEY_READER = new SpecificDatumReader<>(RowKey.getClassSchema(), RowKey.getClassSchema(), DATA);
     private static final DatumWriter<ChangeEvent> CHANGE_WRITER = ChangeEventWriter.FINGERPRINT == SchemaNormalization.parsingFingerprint64(
             ChangeEvent.getClassSchema()) ? new ChangeEventWriter() : new SpecificDatumWriter<>(ChangeEvent.getClassSchema(), DATA);
-    private static final DatumReader<ChangeEvent> CHANGE_READER = ChangeEventWriter.FINGERPRINT == SchemaNormalization.parsingFingerprint64(
-            ChangeEvent.getClassSchema()) ? new ChangeEventReader() : new SpecificDatumReader<>(ChangeEvent.getClassSchema(), ChangeEvent.getClassSchema(), DATA);
+    private static final boolean HAND_WRITTEN = ChangeEventWriter.FINGERPRINT == SchemaNormalization.parsingFingerprint64(ChangeEvent.getClassSchema());
+    private static final DatumReader<ChangeEvent> AVRO_CHANGE_READER =
+            new SpecificDatumReader<>(ChangeEvent.getClassSchema(), ChangeEvent.getClassSchema(), DATA);
     private static final ThreadLocal<Codec> FAST = ThreadLocal.withInitial(Codec::new);
+    /**
+     * The codec of the thread that used one last: a thread that decodes record after record finds its own here, without
+     * a ThreadLocal look-up (a busy thread has many ThreadLocals, and the look-up showed in the writer's profile).
+     */
+    private static volatile Codec lastCodec;
+
+    private static Codec codec() {
+        Codec c = lastCodec;
+        if (c != null && c.owner == Thread.currentThread()) {
+            return c;
+        }
+        c = FAST.get();
+        lastCodec = c;
+        return c;
+    }
 
     /** One thread's reusable encoder, output buffer and decoder. */
     private static final class Codec {
+        private final Thread owner = Thread.currentThread();
         private final ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+        private final DatumReader<ChangeEvent> changeReader = HAND_WRITTEN ? new ChangeEventReader() : AVRO_CHANGE_READER;
         private BinaryEncoder encoder;
         private BinaryDecoder decoder;
 
@@ -185,13 +203,20 @@ public final class EventCodec {
 
     /**
      * Reads a change event as Avro's specific reader does for the schema of {@link ChangeEventWriter#FINGERPRINT}, without
-     * its per-field lambdas and union resolution (a fifth of the writer's CPU in a snapshot): the same classes come out
-     * (String, Long, Double, ByteBuffer). Used only while the schema's fingerprint is that one; EventCodecTest compares
-     * it with Avro's reader.
+     * its per-field lambdas and union resolution (a fifth of the writer's CPU in a snapshot): the same values come out
+     * (String, Long, Double, ByteBuffer), in a {@link RowImage} (a {@code HashMap} for a row of more than
+     * {@value #SMALL_IMAGE} columns). Column names are decoded once per thread and shared by every row that names them.
+     * One per thread; used only while the schema's fingerprint is that one. EventCodecTest compares it with Avro's reader.
      */
     static final class ChangeEventReader implements DatumReader<ChangeEvent> {
 
         private static final dev.ferry.schemas.avro.Op[] OPS = dev.ferry.schemas.avro.Op.values();
+        static final int SMALL_IMAGE = 32;
+        /** Distinct column names kept; a source with more (or hostile payloads) clears the cache between rows. */
+        private static final int MAX_NAMES = 4096;
+
+        private final java.util.HashMap<org.apache.avro.util.Utf8, String> names = new java.util.HashMap<>();
+        private final org.apache.avro.util.Utf8 scratch = new org.apache.avro.util.Utf8();
 
         @Override
         public void setSchema(org.apache.avro.Schema schema) {
@@ -207,26 +232,49 @@ public final class EventCodec {
             return new ChangeEvent(before, after, op, source, in.readLong());
         }
 
-        private static Map<String, Object> readImage(Decoder in) throws IOException {
+        private Map<String, Object> readImage(Decoder in) throws IOException {
             if (readIndex(in.readIndex(), 2) == 0) {
                 return null;
             }
+            if (names.size() > MAX_NAMES) {
+                names.clear();
+            }
             long n = in.readMapStart();
-            Map<String, Object> image = new java.util.HashMap<>((int) Math.min(n * 4 / 3 + 1, 1 << 16));
+            RowImage small = n <= SMALL_IMAGE ? new RowImage((int) n) : null;
+            Map<String, Object> image = small != null ? small : new java.util.HashMap<>((int) Math.min(n * 4 / 3 + 1, 1 << 16));
             while (n > 0) {
                 for (long i = 0; i < n; i++) {
-                    String column = in.readString();
-                    image.put(column, switch (readIndex(in.readIndex(), 5)) {
-                        case 0 -> null;
-                        case 1 -> in.readLong();
-                        case 2 -> in.readDouble();
-                        case 3 -> in.readString();
-                        default -> in.readBytes(null);
-                    });
+                    String column = columnName(in);
+                    Object value = readValue(in);
+                    if (small != null) {
+                        small.putShared(column, value);
+                    } else {
+                        image.put(column, value);
+                    }
                 }
                 n = in.mapNext();
             }
             return image;
+        }
+
+        private static Object readValue(Decoder in) throws IOException {
+            return switch (readIndex(in.readIndex(), 5)) {
+                case 0 -> null;
+                case 1 -> in.readLong();
+                case 2 -> in.readDouble();
+                case 3 -> in.readString();
+                default -> in.readBytes(null);
+            };
+        }
+
+        private String columnName(Decoder in) throws IOException {
+            org.apache.avro.util.Utf8 bytes = in.readString(scratch);
+            String name = names.get(bytes);
+            if (name == null) {
+                name = bytes.toString();
+                names.put(new org.apache.avro.util.Utf8(name), name);
+            }
+            return name;
         }
 
         private static int readIndex(int index, int branches) {
@@ -251,20 +299,21 @@ public final class EventCodec {
     public enum Kind { CHANGE, SCHEMA, UNKNOWN }
 
     public static byte[] encodeKey(RowKey key) {
-        return FAST.get().encode(KEY_HEADER, KEY_WRITER, key);
+        return codec().encode(KEY_HEADER, KEY_WRITER, key);
     }
 
     public static RowKey decodeKey(byte[] bytes) {
-        RowKey key = FAST.get().decode(KEY_HEADER, KEY_READER, bytes);
+        RowKey key = codec().decode(KEY_HEADER, KEY_READER, bytes);
         return key != null ? key : decode(KEY_DECODER, bytes);
     }
 
     public static byte[] encodeChange(ChangeEvent event) {
-        return FAST.get().encode(CHANGE_HEADER, CHANGE_WRITER, event);
+        return codec().encode(CHANGE_HEADER, CHANGE_WRITER, event);
     }
 
     public static ChangeEvent decodeChange(byte[] bytes) {
-        ChangeEvent event = FAST.get().decode(CHANGE_HEADER, CHANGE_READER, bytes);
+        Codec codec = codec();
+        ChangeEvent event = codec.decode(CHANGE_HEADER, codec.changeReader, bytes);
         return event != null ? event : decode(CHANGE_DECODER, bytes);
     }
 
