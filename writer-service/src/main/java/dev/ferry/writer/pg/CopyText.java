@@ -35,6 +35,10 @@ final class CopyText {
         if (value == null) {
             out.write('\\');
             out.write('N');
+        } else if (value instanceof String s) {
+            appendEscaped(out, s);
+        } else if (value instanceof Long l) {
+            appendLong(out, l);
         } else if (value instanceof byte[] bytes) {
             // bytea hex input "\x..."; the backslash itself is escaped for COPY. Filled in place, not
             // through write() a byte at a time.
@@ -47,16 +51,81 @@ final class CopyText {
                 buf[at++] = HEX[(b >> 4) & 0xF];
                 buf[at++] = HEX[b & 0xF];
             }
-        } else if (value instanceof String s) {
-            appendEscaped(out, s);
+        } else if (value instanceof OffsetDateTime t) {
+            appendTimestamp(out, t);
         } else if (value instanceof BigDecimal d) {
-            out.writeBytes(d.toPlainString().getBytes(StandardCharsets.US_ASCII));
+            appendAscii(out, d.toPlainString());
         } else if (value instanceof Boolean b) {
             out.write(b ? 't' : 'f');
-        } else if (value instanceof LocalDate || value instanceof OffsetDateTime || value instanceof LocalTime) {
-            out.writeBytes(dateTime(value).getBytes(StandardCharsets.US_ASCII));
+        } else if (value instanceof LocalDate || value instanceof LocalTime) {
+            appendAscii(out, dateTime(value));
         } else {
-            out.writeBytes(value.toString().getBytes(StandardCharsets.US_ASCII));
+            appendAscii(out, value.toString());
+        }
+    }
+
+    /** The decimal digits of a long, written in place (no String in between: a snapshot writes millions). */
+    static void appendLong(CopyBuffer out, long value) {
+        if (value == Long.MIN_VALUE) {
+            appendAscii(out, "-9223372036854775808");
+            return;
+        }
+        if (value < 0) {
+            out.write('-');
+            value = -value;
+        }
+        appendDigits(out, value, 1);
+    }
+
+    /** {@code value} (not negative) in decimal, left-padded with zeros to {@code width} digits. */
+    private static void appendDigits(CopyBuffer out, long value, int width) {
+        int digits = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        int n = Math.max(digits, width);
+        int at = out.reserve(n);
+        byte[] buf = out.array();
+        for (int i = at + n - 1; i >= at; i--) {
+            buf[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
+    }
+
+    /** The same text as {@link #dateTime} of an OffsetDateTime, written in place. */
+    static void appendTimestamp(CopyBuffer out, OffsetDateTime t) {
+        OffsetDateTime utc = t.getOffset() == ZoneOffset.UTC ? t : t.withOffsetSameInstant(ZoneOffset.UTC);
+        LocalDate d = utc.toLocalDate();
+        appendDigits(out, d.get(ChronoField.YEAR_OF_ERA), 4);
+        out.write('-');
+        appendDigits(out, d.getMonthValue(), 2);
+        out.write('-');
+        appendDigits(out, d.getDayOfMonth(), 2);
+        out.write(' ');
+        LocalTime time = utc.toLocalTime();
+        appendDigits(out, time.getHour(), 2);
+        out.write(':');
+        appendDigits(out, time.getMinute(), 2);
+        out.write(':');
+        appendDigits(out, time.getSecond(), 2);
+        if (time.getNano() != 0) {
+            out.write('.');
+            appendDigits(out, time.getNano() / 1000, 6);
+        }
+        out.write('+');
+        out.write('0');
+        out.write('0');
+        if (d.getEra() == IsoEra.BCE) {
+            appendAscii(out, " BC");
+        }
+    }
+
+    /** Text known to be ASCII (numbers, dates), one byte per char. */
+    private static void appendAscii(CopyBuffer out, String s) {
+        int at = out.reserve(s.length());
+        byte[] buf = out.array();
+        for (int i = 0; i < s.length(); i++) {
+            buf[at + i] = (byte) s.charAt(i);
         }
     }
 
@@ -114,7 +183,13 @@ final class CopyText {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         int start = 0;
         for (int i = 0; i < bytes.length; i++) {
-            byte escaped = switch (bytes[i]) {
+            byte b = bytes[i];
+            // One test for nearly every byte: the escaped ones are '\\' and three below 0x20 (bytes of multi-byte
+            // characters are negative here).
+            if (b != '\\' && (b >= 0x20 || b < 0)) {
+                continue;
+            }
+            byte escaped = switch (b) {
                 case '\\' -> '\\';
                 case '\n' -> 'n';
                 case '\r' -> 'r';
