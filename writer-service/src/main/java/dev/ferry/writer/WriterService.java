@@ -22,7 +22,6 @@ import dev.ferry.writer.pg.ValueConverter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -337,7 +336,12 @@ public final class WriterService implements Runnable, AutoCloseable {
                                     "no schema event was seen for table \"" + table + "\""));
                             continue;
                         }
-                        pending.computeIfAbsent(table, t -> new PendingRows(applier, tally)).add(record, event, rejected);
+                        PendingRows rows = pending.get(table);
+                        if (rows == null) {
+                            rows = new PendingRows(applier, tally, records.count());
+                            pending.put(table, rows);
+                        }
+                        rows.add(record, event, rejected);
                     }
                     case UNKNOWN -> rejected.add(deadLetter(record, null, null, DeadLetterReason.UNKNOWN_PAYLOAD,
                             "payload is not a ferry event (unknown Avro fingerprint)"));
@@ -532,18 +536,45 @@ public final class WriterService implements Runnable, AutoCloseable {
         }
     }
 
+    /**
+     * A record key as a map key: its bytes, hashed once. (A ByteBuffer hashes all its bytes at every look-up, and each
+     * record took three.)
+     */
+    private static final class RecordKey {
+        private final byte[] bytes;
+        private final int hash;
+
+        RecordKey(byte[] bytes) {
+            this.bytes = bytes;
+            this.hash = java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RecordKey k && k.hash == hash && java.util.Arrays.equals(k.bytes, bytes);
+        }
+    }
+
+    /** A row (or key) to apply, with the record it came from, for a dead letter. */
+    private record Pending(Object[] values, ConsumerRecord<byte[], byte[]> record) {
+    }
+
     /** The rows of one table in a poll, last event per key. */
     private final class PendingRows {
         private final TableApplier applier;
         private final WriterMetrics.Tally tally;
         /** SQLite commit times of the streaming (not snapshot) events added, for the end-to-end latency. */
         private final List<Streamed> streamed = new ArrayList<>();
-        private final java.util.Set<ByteBuffer> refused = new java.util.HashSet<>();
-        private final Map<ByteBuffer, Object[]> upserts = new LinkedHashMap<>();
-        private final Map<ByteBuffer, Object[]> deletes = new LinkedHashMap<>();
+        private final java.util.Set<RecordKey> refused = new java.util.HashSet<>();
+        private final Map<RecordKey, Pending> upserts;
+        private final Map<RecordKey, Pending> deletes = new LinkedHashMap<>();
         /** Range deletes (EventCodec.RANGE_DELETE_HEADER) by key prefix, the last one per prefix; applied after the upserts. */
-        private final Map<ByteBuffer, Object[]> rangeDeletes = new LinkedHashMap<>();
-        private final Map<ByteBuffer, ConsumerRecord<byte[], byte[]>> sources = new HashMap<>();
+        private final Map<RecordKey, Pending> rangeDeletes = new LinkedHashMap<>();
         private boolean onlySnapshot = true;
 
         /** A table stays fresh only while it receives nothing but snapshot rows. */
@@ -553,13 +584,15 @@ public final class WriterService implements Runnable, AutoCloseable {
             }
         }
 
-        PendingRows(TableApplier applier, WriterMetrics.Tally tally) {
+        /** {@code expectedRows}: the poll's record count, so that the map of a one-table poll never grows. */
+        PendingRows(TableApplier applier, WriterMetrics.Tally tally, int expectedRows) {
             this.applier = applier;
             this.tally = tally;
+            this.upserts = new LinkedHashMap<>((int) Math.min(expectedRows * 4L / 3 + 1, 1 << 17));
         }
 
         void add(ConsumerRecord<byte[], byte[]> record, ChangeEvent event, List<DeadLetter> rejected) {
-            ByteBuffer key = ByteBuffer.wrap(record.key());
+            RecordKey key = new RecordKey(record.key());
             TargetTable table = applier.table();
             String column = null;
             try {
@@ -579,25 +612,25 @@ public final class WriterService implements Runnable, AutoCloseable {
                         // Upserts of this poll for keys in the range are older (the range delete follows them) or
                         // newer with their own range delete after them: applying ranges after upserts is right for both.
                         RowKey prefix = new RowKey(rowKey.getColumns().subList(0, rowKey.getColumns().size() - 1));
-                        ByteBuffer prefixKey = ByteBuffer.wrap(EventCodec.encodeKey(prefix));
-                        rangeDeletes.put(prefixKey, values);
-                        sources.put(prefixKey, record);
+                        rangeDeletes.put(new RecordKey(EventCodec.encodeKey(prefix)), new Pending(values, record));
                     } else {
                         upserts.remove(key);
-                        deletes.put(key, values);
+                        deletes.put(key, new Pending(values, record));
                     }
                 } else {
                     Map<String, Object> image = event.getAfter();
-                    Object[] row = new Object[table.columns().size()];
+                    List<TargetTable.TargetColumn> columns = table.columns();
+                    Object[] row = new Object[columns.size()];
                     for (int i = 0; i < row.length; i++) {
-                        TargetTable.TargetColumn c = table.columns().get(i);
+                        TargetTable.TargetColumn c = columns.get(i);
                         column = c.name();
                         row[i] = ValueConverter.convert(c.type(), column, image.get(column));
                     }
-                    deletes.remove(key);
-                    upserts.put(key, row);
+                    if (!deletes.isEmpty()) {
+                        deletes.remove(key);
+                    }
+                    upserts.put(key, new Pending(row, record));
                 }
-                sources.put(key, record);
                 if (!event.getSource().getSnapshot()) {
                     streamed.add(new Streamed(key, event.getSource().getTsMs()));
                     onlySnapshot = false;
@@ -607,28 +640,39 @@ public final class WriterService implements Runnable, AutoCloseable {
             }
         }
 
+        private List<Object[]> values(Map<RecordKey, Pending> pending) {
+            List<Object[]> values = new ArrayList<>(pending.size());
+            for (Pending p : pending.values()) {
+                values.add(p.values());
+            }
+            return values;
+        }
+
         long flush(Connection connection, boolean rowByRow, List<DeadLetter> rejected) throws SQLException {
             if (!rowByRow) {
-                applier.delete(connection, new ArrayList<>(deletes.values()));
+                applier.delete(connection, values(deletes));
                 if (applier.fresh() && onlySnapshot && deletes.isEmpty() && rangeDeletes.isEmpty()) {
-                    applier.insertFresh(connection, new ArrayList<>(upserts.values()));
+                    applier.insertFresh(connection, values(upserts));
                 } else {
-                    applier.upsert(connection, new ArrayList<>(upserts.values()));
+                    applier.upsert(connection, values(upserts));
                 }
-                long rangeDeleted = applier.deleteRange(connection, new ArrayList<>(rangeDeletes.values()));
+                long rangeDeleted = applier.deleteRange(connection, values(rangeDeletes));
                 return tallied(deletes.size() + rangeDeleted, upserts.size());
             }
             long deleted = 0;
             for (var e : deletes.entrySet()) {
-                deleted += applyOne(connection, e.getKey(), () -> applier.delete(connection, List.<Object[]>of(e.getValue())), rejected);
+                deleted += applyOne(connection, e.getKey(), e.getValue(), () -> applier.delete(connection, List.<Object[]>of(e.getValue().values())),
+                        rejected);
             }
             long upserted = 0;
             for (var e : upserts.entrySet()) {
-                upserted += applyOne(connection, e.getKey(), () -> applier.upsert(connection, List.<Object[]>of(e.getValue())), rejected);
+                upserted += applyOne(connection, e.getKey(), e.getValue(), () -> applier.upsert(connection, List.<Object[]>of(e.getValue().values())),
+                        rejected);
             }
             for (var e : rangeDeletes.entrySet()) {
                 long[] n = new long[1];
-                if (applyOne(connection, e.getKey(), () -> n[0] = applier.deleteRange(connection, List.<Object[]>of(e.getValue())), rejected) > 0) {
+                if (applyOne(connection, e.getKey(), e.getValue(),
+                        () -> n[0] = applier.deleteRange(connection, List.<Object[]>of(e.getValue().values())), rejected) > 0) {
                     deleted += n[0];
                 }
             }
@@ -647,7 +691,7 @@ public final class WriterService implements Runnable, AutoCloseable {
             return deleted + upserted;
         }
 
-        private int applyOne(Connection connection, ByteBuffer key, SqlAction action, List<DeadLetter> rejected)
+        private int applyOne(Connection connection, RecordKey key, Pending pending, SqlAction action, List<DeadLetter> rejected)
                 throws SQLException {
             Savepoint savepoint = connection.setSavepoint();
             try {
@@ -660,7 +704,7 @@ public final class WriterService implements Runnable, AutoCloseable {
                 }
                 connection.rollback(savepoint);
                 refused.add(key);
-                rejected.add(deadLetter(sources.get(key), applier.table().sourceTable(), null, DeadLetterReason.REFUSED,
+                rejected.add(deadLetter(pending.record(), applier.table().sourceTable(), null, DeadLetterReason.REFUSED,
                         "PostgreSQL refused the row: " + e.getMessage()));
                 return 0;
             }
@@ -672,7 +716,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         void run() throws SQLException;
     }
 
-    private record Streamed(ByteBuffer key, long commitTsMs) {
+    private record Streamed(RecordKey key, long commitTsMs) {
     }
 
     /** A record for the dead-letter topic, with its table and kind for the metrics. */
