@@ -167,9 +167,14 @@ public final class IngestService implements AutoCloseable {
                       DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         boolean initialSnapshot = true;
+        // The records of a snapshot batch share one offset map: it is looked into once, not once per record.
+        Map<String, ?> lastOffset = null;
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
             SourceRecord r = event.value();
-            initialSnapshot &= !SourceOffset.isStream(r.sourceOffset());
+            if (r.sourceOffset() != lastOffset) {
+                lastOffset = r.sourceOffset();
+                initialSnapshot &= !SourceOffset.isStream(lastOffset);
+            }
             byte[] key = (byte[]) r.key();
             byte[] value = (byte[]) r.value();
             if (value != null && key.length + value.length > TopicNames.MAX_RECORD_BYTES - RECORD_OVERHEAD_BYTES) {
@@ -203,15 +208,17 @@ public final class IngestService implements AutoCloseable {
             // Metrics only describe the data: a fault in them must not stop the data.
             LOG.warn("cannot count a batch of {} record(s) in the metrics: {}", batch.size(), e.getMessage(), e);
         }
+        Map<String, ?> lastOffset = null;
         for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
             sent.committer().markProcessed(event);
             Map<String, ?> offset = event.value().sourceOffset();
-            if (SourceOffset.isStream(offset)) {
+            if (offset != lastOffset && SourceOffset.isStream(offset)) {
                 snapshotDone = true;
                 resnapshotting = SourceOffset.isResnapshot(offset);
                 producedSeq.accumulateAndGet(SourceOffset.seq(offset), Math::max);
                 producedSchemaVersion = SourceOffset.schemaVersion(offset);
             }
+            lastOffset = offset;
         }
         recordsSent.addAndGet(batch.size());
         sent.committer().markBatchFinished();

@@ -93,9 +93,9 @@ final class EventRecords {
             }
         }
         byte[] key = EventCodec.encodeKey(new RowKey(keyColumns));
-        ChangeEvent event = ChangeEvent.newBuilder().setBefore(before).setAfter(image).setOp(op)
-                .setSource(new Source(source, table.name(), seq, snapshot, commitTsMs))
-                .setTsMs(System.currentTimeMillis()).build();
+        // The constructor, not the builder: every field is set, and the builder's per-field checks and copies showed.
+        ChangeEvent event = new ChangeEvent(before, image, op, new Source(source, table.name(), seq, snapshot, commitTsMs),
+                System.currentTimeMillis());
         SourceRecord record = new SourceRecord(sourcePartition, offset, meta.topic(), null, Schema.BYTES_SCHEMA, key,
                 Schema.OPTIONAL_BYTES_SCHEMA, EventCodec.encodeChange(event), commitTsMs, meta.labels().get(op.name()));
         if (op != Op.d) {
