@@ -125,6 +125,10 @@ final class UpCommand implements Callable<Integer> {
     }
 
     private static boolean caughtUp(Pipeline pipeline) {
+        if (pipeline.ingest() == null || !pipeline.ingest().snapshotDone()) {
+            // Not before the snapshot is in Kafka: progress() asks SQLite, Kafka and PostgreSQL, ten times a second.
+            return false;
+        }
         try {
             return pipeline.progress().caughtUp();
         } catch (Exception e) {
