@@ -187,6 +187,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("num.partitions", "1");
         // No other group members are coming; the default 3 s delay only slows every first join.
         p.put("group.initial.rebalance.delay.ms", "0");
+        // A controlled shutdown moves partition leadership to other brokers first; there are none. The logs are still
+        // closed cleanly (no recovery at the next start). Measured: the stop takes 100-250 ms less.
+        p.put("controlled.shutdown.enable", "false");
         return p;
     }
 

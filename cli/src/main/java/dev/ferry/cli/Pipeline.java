@@ -382,16 +382,19 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        long started = System.nanoTime();
         if (metricsServer != null) {
             metricsServer.close();
         }
         stopIngest();
+        long ingestStopped = System.nanoTime();
         try {
             stopEmbed();
             stopWriter();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        long servicesStopped = System.nanoTime();
         models.values().forEach(EmbeddingModel::close);
         for (AutoCloseable c : new AutoCloseable[] {admin, sqlite, pg, broker}) {
             if (c != null) {
@@ -403,5 +406,8 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         metrics.close();
+        LOG.info("stopped in {} ms (ingest {} ms, embed and writer {} ms, broker and connections {} ms)",
+                (System.nanoTime() - started) / 1_000_000, (ingestStopped - started) / 1_000_000,
+                (servicesStopped - ingestStopped) / 1_000_000, (System.nanoTime() - servicesStopped) / 1_000_000);
     }
 }
