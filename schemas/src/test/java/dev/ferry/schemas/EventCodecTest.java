@@ -340,12 +340,15 @@ class EventCodecTest {
             assertSameImageOrNull(avroRead.getBefore(), ourRead.getBefore());
             assertSameImageOrNull(avroRead.getAfter(), ourRead.getAfter());
 
-            RowKey key = key("id", (long) i, "name", EMOJI_AND_NUL, "blob", ByteBuffer.wrap(allByteValues()));
+            assertEquals(EventCodec.RowKeyWriter.FINGERPRINT, org.apache.avro.SchemaNormalization.parsingFingerprint64(RowKey.getClassSchema()),
+                    "RowKey.avsc changed: update EventCodec.RowKeyWriter (until then keys use Avro's slower writer)");
+            RowKey key = i == 1 ? key() : key("id", (long) i, "name", EMOJI_AND_NUL, "blob", ByteBuffer.wrap(allByteValues()), "real", -0.0,
+                    "none", null);
             ByteBuffer expectedKey = avroKeys.encode(key);
             byte[] ourKey = EventCodec.encodeKey(key);
             assertArrayEquals(Arrays.copyOfRange(expectedKey.array(), expectedKey.arrayOffset() + expectedKey.position(),
                     expectedKey.arrayOffset() + expectedKey.limit()), ourKey);
-            assertEquals(3, EventCodec.decodeKey(ourKey).getColumns().size());
+            assertEquals(key, EventCodec.decodeKey(ourKey));
         }
     }
 }
