@@ -58,6 +58,7 @@ class EmbedScaleOutTest {
     private static final int PARTITIONS = 4;
     private static final int USERS = 20;
     private static final int STEPS = 600;
+    private static final int HOLD_AT = 450;
     private static final List<EmbeddingSpec> SPECS = List.of(EmbeddingSpec.of("embeddings[0]", "document_chunks", "text", "embedding_vector",
             null, "minilm", "hnsw", null));
 
@@ -111,7 +112,17 @@ class EmbedScaleOutTest {
         WriterService writer = new WriterService(new WriterService.Settings(kafka, infra.pg().jdbcUrl(), SOURCE, "ferry", SOURCE,
                 "ferry-writer-" + SOURCE, false, 5000, Map.of(), Set.of("document_chunks")));
         Thread writerThread = new Thread(writer, "writer");
+        // The application waits before step HOLD_AT until the first instance is stopped, so that it is still writing then
+        // however slowly the model runs on a busy machine (it wrote all its steps first on a loaded CI machine).
+        java.util.concurrent.CountDownLatch firstStopped = new java.util.concurrent.CountDownLatch(1);
         AppWriter app = new AppWriter(sqlite, 23, STEPS, 20_000, (c, random, step) -> {
+            if (step == HOLD_AT) {
+                try {
+                    firstStopped.await(3, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             // Inserts, metadata updates, deletes, chat rows (SampleDatabase), and on every other step a new text for a chunk.
             SampleDatabase.applicationStep(c, random, step, USERS);
             if (step % 2 == 0) {
@@ -138,6 +149,7 @@ class EmbedScaleOutTest {
                 long secondBefore = second.embed.recordsOut();
                 first.close();
                 assertTrue(app.steps() < STEPS, "the application is still writing when the first instance stops");
+                firstStopped.countDown();
                 // Mid-stream: the survivor owns every partition now and resumes each from the offset the other committed.
                 await().atMost(Duration.ofMinutes(2)).until(() -> ownedPartitionCounts(admin).equals(Map.of(PARTITIONS, 1L))
                         && second.embed.recordsOut() > secondBefore + 50);
@@ -147,6 +159,7 @@ class EmbedScaleOutTest {
                 assertNull(writer.failure());
                 assertTrue(second.embed.recordsOut() > secondBefore, "the survivor kept embedding after the other instance stopped");
             } finally {
+                firstStopped.countDown();
                 app.close();
                 first.close();
                 second.close();
