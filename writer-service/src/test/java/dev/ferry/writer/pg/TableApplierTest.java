@@ -326,6 +326,23 @@ class TableApplierTest {
         assertEquals(List.of("_ferry_rowid"), primaryKey("log"));
     }
 
+    @Test
+    void tablesNamedAsPostgresNamesTheKeyAndIdentityOfAnotherTableAreCreatedAndWritten() throws SQLException {
+        // PostgreSQL would name the key's index "items_pkey" and the identity's sequence "items_id_seq"; both are table names in SQLite.
+        TableSchema items = TableSchema.newBuilder().setSource("app").setTable("items").setSchemaVersion(1L).setRowidKey(false)
+                .setColumns(List.of(column("id", "INTEGER", false, 1), column("v", "TEXT", false, 0))).setTsMs(1L).build();
+        create(items);
+        for (String name : List.of("items_pkey", "items_id_seq")) {
+            TableSchema later = TableSchema.newBuilder(items).setTable(name).build();
+            TableApplier applier = create(later);
+            applier.upsert(connection, List.<Object[]>of(new Object[] {1L, name}));
+            connection.commit();
+            assertEquals(List.of("id | bigint | NO", "v | text | YES"), columns(name), name + " is a table of its own");
+            assertEquals(1, readBack(applier.table(), "id").size(), name);
+        }
+        assertEquals(List.of("id"), primaryKey("items"));
+    }
+
     private List<String> columns(String table) throws SQLException {
         List<String> out = new ArrayList<>();
         try (var ps = connection.prepareStatement("SELECT column_name, data_type, is_nullable FROM information_schema.columns"
