@@ -87,7 +87,7 @@ public final class TableComparison {
         List<String> keys = shape.keys();
         Map<String, List<String>> target;
         try (Connection c = DriverManager.getConnection(pgJdbcUrl)) {
-            String select = "SELECT " + (shape.byRowid() ? quote(ROWID) + ", " : "")
+            String select = "SELECT " + (shape.byRowid() ? quote(shape.rowidColumn()) + ", " : "")
                     + String.join(", ", columns.stream().map(col -> postgresSide(quote(pgName(col)), shape.pgType(col))).toList());
             target = read(c, select + " FROM " + quote(pgSchema) + "." + quote(pgName(table)), shape.keyPositions(), null);
             List<Integer> jsonColumns = new ArrayList<>();
@@ -104,7 +104,7 @@ public final class TableComparison {
         Set<String> differingKeys = new TreeSet<>();
         List<String> header = new ArrayList<>(columns);
         if (keys.isEmpty()) {
-            header.add(0, ROWID);
+            header.add(0, shape.rowidColumn());
         }
         for (var e : source.entrySet()) {
             List<String> other = target.get(e.getKey());
@@ -187,6 +187,15 @@ public final class TableComparison {
 
         boolean byRowid() {
             return keys.isEmpty();
+        }
+
+        /** ferry's documented column of a rowid key: _ferry_rowid, or _ferry_rowid_2, _3, ... when a column has that name. */
+        String rowidColumn() {
+            String name = ROWID;
+            for (int n = 2; columns.contains(name); n++) {
+                name = ROWID + "_" + n;
+            }
+            return name;
         }
 
         String pgType(String column) {

@@ -62,8 +62,12 @@ public final class SchemaTranslation {
     private final List<Statement> checks = new ArrayList<>();
     private final List<Note> notes = new ArrayList<>();
 
-    private SchemaTranslation(TargetTable table) {
+    /** The column of the rowid key, which no SQLite expression names; null for a table keyed by its primary key. */
+    private final String rowidColumn;
+
+    private SchemaTranslation(TargetTable table, String rowidColumn) {
         this.table = table;
+        this.rowidColumn = rowidColumn;
     }
 
     /**
@@ -72,7 +76,7 @@ public final class SchemaTranslation {
      */
     public static SchemaTranslation of(String targetSchema, TableSchema source, TypeMapping types, boolean citext, boolean foreignKeys) {
         TargetTable table = TargetTable.of(targetSchema, source, types, citext);
-        SchemaTranslation t = new SchemaTranslation(table);
+        SchemaTranslation t = new SchemaTranslation(table, source.getRowidKey() ? TargetTable.rowidColumn(source) : null);
         t.translateColumns(source, types, citext);
         t.translateIndexes(source);
         t.translateVectorIndexes(source);
@@ -130,7 +134,7 @@ public final class SchemaTranslation {
             note(null, "table name is longer than PostgreSQL's 63 bytes: shortened to \"" + PgIdentifiers.pgName(name) + "\"");
         }
         if (source.getRowidKey()) {
-            note(null, "no primary key (or NULL in its key): keyed by SQLite's rowid in column " + TargetTable.ROWID_COLUMN
+            note(null, "no primary key (or NULL in its key): keyed by SQLite's rowid in column " + TargetTable.rowidColumn(source)
                     + ", which VACUUM may renumber");
         }
         for (Column c : source.getColumns()) {
@@ -307,7 +311,7 @@ public final class SchemaTranslation {
     /** The quoted target name of a SQLite column, matched as SQLite matches names (ASCII case ignored); null if none. */
     private String columnName(String sqliteName) {
         for (TargetTable.TargetColumn c : table.columns()) {
-            if (c.name().equalsIgnoreCase(sqliteName) && !c.name().equals(TargetTable.ROWID_COLUMN)) {
+            if (c.name().equalsIgnoreCase(sqliteName) && !c.name().equals(rowidColumn)) {
                 return quote(c.name());
             }
         }

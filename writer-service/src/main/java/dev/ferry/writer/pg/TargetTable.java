@@ -2,6 +2,7 @@ package dev.ferry.writer.pg;
 
 import static dev.ferry.writer.pg.PgIdentifiers.quote;
 
+import dev.ferry.schemas.RowidColumn;
 import dev.ferry.schemas.avro.Column;
 import dev.ferry.schemas.avro.EmbeddingColumn;
 import dev.ferry.schemas.avro.TableSchema;
@@ -17,8 +18,8 @@ import java.util.Map;
  */
 public final class TargetTable {
 
-    /** Column name of the key of a table keyed by rowid, as the ingest side sends it. */
-    public static final String ROWID_COLUMN = "_ferry_rowid";
+    /** Column name of the key of a table keyed by rowid, as the ingest side sends it, unless the table has a column of that name. */
+    public static final String ROWID_COLUMN = RowidColumn.NAME;
 
     /**
      * One target column.
@@ -69,8 +70,9 @@ public final class TargetTable {
         List<TargetColumn> columns = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         if (source.getRowidKey()) {
-            columns.add(new TargetColumn(ROWID_COLUMN, PgType.BIGINT, true));
-            keys.add(ROWID_COLUMN);
+            String rowid = rowidColumn(source);
+            columns.add(new TargetColumn(rowid, PgType.BIGINT, true));
+            keys.add(rowid);
         }
         for (Column c : source.getColumns()) {
             PgType type = types.typeOf(source.getTable(), c.getName(), c.getDeclaredType());
@@ -106,6 +108,11 @@ public final class TargetTable {
         }
         List<Column> key = source.getColumns().stream().filter(c -> c.getPkPosition() > 0).toList();
         return key.size() == 1 && key.get(0).getDeclaredType().trim().equalsIgnoreCase("INTEGER") ? key.get(0).getName() : null;
+    }
+
+    /** The column of the rowid key of a table keyed by rowid (see {@link RowidColumn}). */
+    public static String rowidColumn(TableSchema source) {
+        return RowidColumn.of(source.getColumns(), Column::getName);
     }
 
     /** The same table with no column DEFAULT. */

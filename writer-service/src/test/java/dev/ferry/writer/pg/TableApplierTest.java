@@ -552,6 +552,18 @@ class TableApplierTest {
     }
 
     @Test
+    void aRowidKeyedTableWithAColumnNamedAsTheRowidKeyGetsTheNextFreeName() throws SQLException {
+        TableSchema schema = TableSchema.newBuilder().setSource("app").setTable("taken").setSchemaVersion(1L).setRowidKey(true)
+                .setColumns(List.of(column("_ferry_rowid", "TEXT", false, 0), column("v", "", false, 0))).setTsMs(1L).build();
+        TableApplier applier = create(schema);
+        applier.upsert(connection, List.<Object[]>of(new Object[] {7L, "its own value", "x"}));
+        connection.commit();
+
+        assertEquals(List.of("_ferry_rowid_2 | bigint | NO", "_ferry_rowid | text | YES", "v | text | YES"), columns("taken"));
+        assertEquals(List.of("_ferry_rowid_2"), primaryKey("taken"));
+    }
+
+    @Test
     void aRolledBackTransactionLeavesNothingAndTheNextCopyStillWorks() throws SQLException {
         TableApplier applier = create(selectTable());
         applier.upsert(connection, convert(applier.table(), selectImages(0, 500, 0)));
