@@ -1,5 +1,6 @@
 package dev.ferry.ingest.sqlite;
 
+import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.RowidColumn;
 import dev.ferry.schemas.avro.Column;
 import dev.ferry.schemas.avro.ForeignKey;
@@ -46,6 +47,8 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
      * precedes this event on the topic, so the writer may build indexes and constraints.
      */
     public TableSchema schemaEvent(String source, boolean snapshotDone) {
+        // ferry schema builds events without encoding any: the builders need Avro to trust the classes first.
+        EventCodec.trustEventClasses();
         List<Column> schemaColumns = columns.stream().map(c -> Column.newBuilder().setName(c.name()).setDeclaredType(c.declaredType())
                 .setNotNull(c.notNull()).setDefaultValue(c.defaultValue()).setPkPosition(c.pkPosition()).setCollation(c.collation())
                 .build()).toList();
