@@ -449,10 +449,13 @@ public final class TableComparison {
         return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 
-    /** ferry's documented rule for names over PostgreSQL's 63 bytes: 54-byte prefix, '_', CRC-32 of the name in hex. */
+    /**
+     * ferry's documented rule for names PostgreSQL cannot hold (over 63 bytes, empty, a system column's name): prefix of
+     * at most 54 bytes, '_', CRC-32 of the name in hex.
+     */
     public static String pgName(String name) {
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length <= 63) {
+        if (utf8.length <= 63 && !name.isEmpty() && !List.of("tableoid", "xmin", "cmin", "xmax", "cmax", "ctid").contains(name)) {
             return name;
         }
         StringBuilder prefix = new StringBuilder();

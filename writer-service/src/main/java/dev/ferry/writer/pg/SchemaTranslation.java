@@ -131,7 +131,8 @@ public final class SchemaTranslation {
     private void translateColumns(TableSchema source, TypeMapping types, boolean citext) {
         String name = source.getTable();
         if (!PgIdentifiers.pgName(name).equals(name)) {
-            note(null, "table name is longer than PostgreSQL's 63 bytes: shortened to \"" + PgIdentifiers.pgName(name) + "\"");
+            note(null, "table name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                    + PgIdentifiers.pgName(name) + "\"");
         }
         if (source.getRowidKey()) {
             note(null, "no primary key (or NULL in its key): keyed by SQLite's rowid in column " + TargetTable.rowidColumn(source)
@@ -142,7 +143,8 @@ public final class SchemaTranslation {
             PgType type = types.typeOf(name, column, c.getDeclaredType());
             PgType byRules = TypeMapping.byDeclaredType(c.getDeclaredType());
             if (!PgIdentifiers.pgName(column).equals(column)) {
-                note(column, "column name is longer than 63 bytes: shortened to \"" + PgIdentifiers.pgName(column) + "\"");
+                note(column, "column name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                        + PgIdentifiers.pgName(column) + "\"");
             }
             if (type != byRules) {
                 note(column, "type override: " + type.sql() + " instead of " + byRules.sql());
@@ -231,7 +233,8 @@ public final class SchemaTranslation {
                 continue;
             }
             if (!PgIdentifiers.pgName(name).equals(name)) {
-                note(subject, "name longer than 63 bytes: shortened to \"" + PgIdentifiers.pgName(name) + "\"");
+                note(subject, "name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                        + PgIdentifiers.pgName(name) + "\"");
             }
             indexes.add(new Statement(Kind.INDEX, name, "CREATE " + (index.getUnique() ? "UNIQUE " : "") + "INDEX IF NOT EXISTS "
                     + quote(name) + " ON " + table.qualifiedName() + " (" + String.join(", ", keys) + ")" + where, null, null, null));

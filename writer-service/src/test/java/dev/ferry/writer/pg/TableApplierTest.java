@@ -552,6 +552,33 @@ class TableApplierTest {
     }
 
     @Test
+    void namesPostgresCannotTakeAnEmptyNameAndSystemColumnNamesAreHashedAndWritten() throws SQLException {
+        TableSchema schema = TableSchema.newBuilder().setSource("app").setTable("").setSchemaVersion(1L).setRowidKey(false)
+                .setColumns(List.of(column("", "TEXT", false, 1), column("ctid", "INTEGER", false, 0), column("xmin", "", false, 0),
+                        column("CTID", "", false, 0))).setTsMs(1L).build();
+        TableApplier applier = create(schema);
+        List<Object[]> rows = new ArrayList<>();
+        for (int i = 0; i < TableApplier.COPY_THRESHOLD + 1; i++) {
+            rows.add(new Object[] {"k" + i, (long) i, "x" + i, "upper"});
+        }
+        applier.upsert(connection, rows);
+        applier.upsert(connection, List.<Object[]>of(new Object[] {"one more", 1L, "y", null}));
+        connection.commit();
+
+        String table = PgIdentifiers.pgName("");
+        assertEquals("_00000000", table);
+        assertEquals(List.of("_00000000 | text | NO", PgIdentifiers.pgName("ctid") + " | bigint | YES", PgIdentifiers.pgName("xmin") + " | text | YES",
+                "CTID | text | YES"), columns(table), "CTID is another name: only the lower-case names are PostgreSQL's");
+        assertTrue(PgIdentifiers.pgName("ctid").startsWith("ctid_"));
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*), sum(" + PgIdentifiers.quote("ctid")
+                + ") FROM " + applier.table().qualifiedName())) {
+            rs.next();
+            assertEquals(TableApplier.COPY_THRESHOLD + 2, rs.getLong(1), "by COPY and by INSERT");
+            assertEquals((long) TableApplier.COPY_THRESHOLD * (TableApplier.COPY_THRESHOLD + 1) / 2 + 1, rs.getLong(2));
+        }
+    }
+
+    @Test
     void aRowidKeyedTableWithAColumnNamedAsTheRowidKeyGetsTheNextFreeName() throws SQLException {
         TableSchema schema = TableSchema.newBuilder().setSource("app").setTable("taken").setSchemaVersion(1L).setRowidKey(true)
                 .setColumns(List.of(column("_ferry_rowid", "TEXT", false, 0), column("v", "", false, 0))).setTsMs(1L).build();
