@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.ingest.connect.SqliteSourceConfig;
 import dev.ferry.ingest.sqlite.SchemaReader;
 import dev.ferry.ingest.sqlite.SqliteFile;
 import dev.ferry.ingest.sqlite.TableInfo;
@@ -44,7 +45,7 @@ final class SchemaCommand implements Callable<Integer> {
         TypeMapping types = TypeMapping.withOverrides(UpCommand.Options.typeOverrides(typeOverrides));
         java.util.regex.Pattern include;
         try {
-            include = tables == null ? null : java.util.regex.Pattern.compile(tables);
+            include = tables == null ? null : SqliteSourceConfig.tablePattern(tables);
         } catch (java.util.regex.PatternSyntaxException e) {
             throw new IllegalArgumentException("--tables '" + tables + "' is not a valid regular expression: " + e.getDescription());
         }

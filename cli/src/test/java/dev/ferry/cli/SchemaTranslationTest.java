@@ -107,7 +107,7 @@ class SchemaTranslationTest {
                 for (String table : new String[] {"authors", "books"}) {
                     String newestRow = single(c, "SELECT max(xmin::text::bigint) FROM lib." + table);
                     try (PreparedStatement ps = c.prepareStatement("SELECT relname, xmin::text::bigint FROM pg_class"
-                            + " WHERE relkind = 'i' AND relnamespace = 'lib'::regnamespace AND relname NOT LIKE '%pkey'"
+                            + " WHERE relkind = 'i' AND relnamespace = 'lib'::regnamespace AND relname NOT LIKE '\\_ferry\\_pk\\_%'"
                             + " AND oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ?::regclass)")) {
                         ps.setString(1, "lib." + table);
                         try (ResultSet rs = ps.executeQuery()) {

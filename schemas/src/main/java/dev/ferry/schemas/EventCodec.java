@@ -330,6 +330,15 @@ public final class EventCodec {
     /** What a topic payload holds. */
     public enum Kind { CHANGE, SCHEMA, UNKNOWN }
 
+    /**
+     * Makes Avro trust ferry's generated classes, which this class's initializer does: call it before building an event
+     * with its builders when nothing was encoded or decoded yet (they fill list fields from defaults, which Avro builds
+     * only for trusted classes).
+     */
+    public static void trustEventClasses() {
+        // The static initializer has run once this method is called.
+    }
+
     public static byte[] encodeKey(RowKey key) {
         return codec().encode(KEY_HEADER, KEY_WRITER, key);
     }

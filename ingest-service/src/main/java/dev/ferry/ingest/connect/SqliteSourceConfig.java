@@ -31,7 +31,8 @@ public final class SqliteSourceConfig extends AbstractConfig {
                     "Partitions of each table topic; a table's schema events go to every partition.")
             .define(TABLES_INCLUDE, Type.STRING, ".*", ConfigDef.LambdaValidator.with(SqliteSourceConfig::validateRegex,
                     () -> "a Java regular expression"), Importance.MEDIUM,
-                    "Regular expression matched against whole table names; only matching tables are captured.")
+                    "Regular expression matched against whole table names (a dot also matches a line break, which SQLite allows in"
+                    + " a name); only matching tables are captured.")
             .define(BATCH_SIZE, Type.INT, 2000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
                     "Most records returned by one poll (snapshot rows or changelog entries).")
             .define(POLL_INTERVAL_MS, Type.LONG, 25L, ConfigDef.Range.between(1, 60_000), Importance.LOW,
@@ -43,12 +44,20 @@ public final class SqliteSourceConfig extends AbstractConfig {
     }
 
     public Pattern tablesInclude() {
-        return Pattern.compile(getString(TABLES_INCLUDE));
+        return tablePattern(getString(TABLES_INCLUDE));
+    }
+
+    /**
+     * The pattern of {@link #TABLES_INCLUDE}. DOTALL: a table name may hold a line break, and the default {@code .*} must
+     * still match it (without it such tables were silently left out of capture).
+     */
+    public static Pattern tablePattern(String regex) {
+        return Pattern.compile(regex, Pattern.DOTALL);
     }
 
     private static void validateRegex(String name, Object value) {
         try {
-            Pattern.compile((String) value);
+            tablePattern((String) value);
         } catch (PatternSyntaxException | ClassCastException e) {
             throw new ConfigException(name, value, "not a valid regular expression: " + e.getMessage());
         }

@@ -65,7 +65,7 @@ public final class ChangelogReader implements AutoCloseable {
             List<Object> key = KeyLiteral.parse(e.key(), encoding);
             Map<String, Object> image = currentRow(table, key);
             String op = image == null ? "d" : ("d".equals(e.op()) ? "u" : e.op());
-            changes.add(new Change(e.seq(), e.ts(), table, op, key, image));
+            changes.add(new Change(e.seq(), e.ts(), table, op, storageClassValues(key), image));
         }
         return new Batch(changes, lastSeq);
     }
@@ -78,20 +78,41 @@ public final class ChangelogReader implements AutoCloseable {
         lookups.clear();
     }
 
+    /** Key values as events carry them: text that is not valid in the encoding as its bytes, as RowReader sends it. */
+    private static List<Object> storageClassValues(List<Object> key) {
+        for (int i = 0; i < key.size(); i++) {
+            if (key.get(i) instanceof KeyLiteral.InvalidText) {
+                List<Object> values = new ArrayList<>(key.size());
+                key.forEach(v -> values.add(v instanceof KeyLiteral.InvalidText t ? t.bytes() : v));
+                return values;
+            }
+        }
+        return key;
+    }
+
     private Map<String, Object> currentRow(TableInfo table, List<Object> key) throws SQLException {
-        PreparedStatement ps = lookups.get(table.name());
+        String statement = table.name();
+        for (Object value : key) {
+            if (value instanceof KeyLiteral.InvalidText) {
+                // Rare: a statement of its own, which binds such values as bytes read as text.
+                statement = table.name() + '\u0000' + key.stream().map(v -> v instanceof KeyLiteral.InvalidText ? "T" : "-").toList();
+                break;
+            }
+        }
+        PreparedStatement ps = lookups.get(statement);
         if (ps == null) {
             List<String> keyExprs = table.keyExpressions("");
             StringBuilder sql = new StringBuilder("SELECT ").append(table.selectList()).append(" FROM ")
                     .append(SqlIdentifiers.quote(table.name())).append(" WHERE ");
             for (int i = 0; i < keyExprs.size(); i++) {
-                sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i)).append(" IS ?");
+                sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i))
+                        .append(key.get(i) instanceof KeyLiteral.InvalidText ? " IS CAST(? AS TEXT)" : " IS ?");
             }
             ps = connection.prepareStatement(sql.toString());
-            lookups.put(table.name(), ps);
+            lookups.put(statement, ps);
         }
         for (int i = 0; i < key.size(); i++) {
-            ps.setObject(i + 1, key.get(i));
+            ps.setObject(i + 1, key.get(i) instanceof KeyLiteral.InvalidText t ? t.bytes() : key.get(i));
         }
         try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? RowReader.image(rs, table) : null;

@@ -1,6 +1,9 @@
 package dev.ferry.ingest.sqlite;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -11,9 +14,17 @@ import java.util.List;
  * {@code 12,T'6974277300',X'00FF',1.5,NULL}. Numbers, NULL and BLOBs are SQLite {@code quote()} literals;
  * text is {@code T'<hex of its bytes>'} in the database's encoding, because quote() cuts text at a NUL.
  * Plain quoted text ({@code 'it''s'}) is read too. Values come back in their storage class:
- * Long, Double, String, byte[] or null.
+ * Long, Double, String, byte[] or null, and {@link InvalidText} for text whose bytes are not valid in the encoding.
  */
 public final class KeyLiteral {
+
+    /**
+     * A TEXT value whose bytes are not valid in the database's encoding (e.g. {@code CAST(X'C328' AS TEXT)}): SQLite
+     * keeps such text, a Java String cannot. A row is found by it with {@code CAST(? AS TEXT)} of its bytes, and it
+     * travels as its bytes, as {@link RowReader} sends the same text read from a row.
+     */
+    public record InvalidText(byte[] bytes) {
+    }
 
     private KeyLiteral() {
     }
@@ -53,7 +64,7 @@ public final class KeyLiteral {
                 values.add(sb.toString());
             } else if (c == 'T' && i + 1 < n && text.charAt(i + 1) == '\'') {
                 int q = text.indexOf('\'', i + 2);
-                values.add(new String(HexFormat.of().parseHex(text, i + 2, q), encoding));
+                values.add(text(HexFormat.of().parseHex(text, i + 2, q), encoding));
                 end = q + 1;
             } else if ((c == 'X' || c == 'x') && i + 1 < n && text.charAt(i + 1) == '\'') {
                 int q = text.indexOf('\'', i + 2);
@@ -86,6 +97,8 @@ public final class KeyLiteral {
                 sb.append("NULL");
             } else if (value instanceof String text) {
                 sb.append("T'").append(HexFormat.of().withUpperCase().formatHex(text.getBytes(encoding))).append('\'');
+            } else if (value instanceof InvalidText text) {
+                sb.append("T'").append(HexFormat.of().withUpperCase().formatHex(text.bytes())).append('\'');
             } else if (value instanceof byte[] bytes) {
                 sb.append("X'").append(HexFormat.of().withUpperCase().formatHex(bytes)).append('\'');
             } else if (value instanceof java.nio.ByteBuffer buffer) {
@@ -102,6 +115,16 @@ public final class KeyLiteral {
             }
         }
         return sb.toString();
+    }
+
+    /** The text of {@code bytes}; an {@link InvalidText} when they are not valid in {@code encoding} (a decoder would replace them). */
+    private static Object text(byte[] bytes, Charset encoding) {
+        try {
+            return encoding.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return new InvalidText(bytes);
+        }
     }
 
     private static Object number(String token) {

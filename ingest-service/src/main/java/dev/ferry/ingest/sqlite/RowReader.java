@@ -50,7 +50,7 @@ final class RowReader {
         Map<String, Object> image = new LinkedHashMap<>();
         int column = 1;
         if (table.keyedByRowid()) {
-            image.put(TableInfo.ROWID_COLUMN, value(rs, column++));
+            image.put(table.rowidColumn(), value(rs, column++));
         }
         for (TableInfo.ColumnInfo c : table.columns()) {
             image.put(c.name(), value(rs, column++));

@@ -1,5 +1,7 @@
 package dev.ferry.ingest.sqlite;
 
+import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.RowidColumn;
 import dev.ferry.schemas.avro.Column;
 import dev.ferry.schemas.avro.ForeignKey;
 import dev.ferry.schemas.avro.Index;
@@ -16,8 +18,8 @@ import java.util.List;
 public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRowid, String rowidAlias, long schemaVersion,
                         List<Index> indexes, List<ForeignKey> foreignKeys, List<String> checks) {
 
-    /** Column name under which a rowid key travels in events and lands in PostgreSQL. */
-    public static final String ROWID_COLUMN = "_ferry_rowid";
+    /** Column name under which a rowid key travels in events and lands in PostgreSQL, unless the table has a column of that name. */
+    public static final String ROWID_COLUMN = RowidColumn.NAME;
 
     /** @param collation the COLLATE of the column in CREATE TABLE, null when none */
     public record ColumnInfo(String name, String declaredType, boolean notNull, String defaultValue, int pkPosition, String collation) {
@@ -45,6 +47,8 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
      * precedes this event on the topic, so the writer may build indexes and constraints.
      */
     public TableSchema schemaEvent(String source, boolean snapshotDone) {
+        // ferry schema builds events without encoding any: the builders need Avro to trust the classes first.
+        EventCodec.trustEventClasses();
         List<Column> schemaColumns = columns.stream().map(c -> Column.newBuilder().setName(c.name()).setDeclaredType(c.declaredType())
                 .setNotNull(c.notNull()).setDefaultValue(c.defaultValue()).setPkPosition(c.pkPosition()).setCollation(c.collation())
                 .build()).toList();
@@ -58,10 +62,15 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
         return rowidAlias != null;
     }
 
-    /** Key column names in key order; {@link #ROWID_COLUMN} for a table keyed by rowid. */
+    /** The column of the rowid key: {@link #ROWID_COLUMN} unless the table has one of that name (see {@link RowidColumn}). */
+    public String rowidColumn() {
+        return RowidColumn.of(columns, ColumnInfo::name);
+    }
+
+    /** Key column names in key order; {@link #rowidColumn()} for a table keyed by rowid. */
     public List<String> keyColumns() {
         if (keyedByRowid()) {
-            return List.of(ROWID_COLUMN);
+            return List.of(rowidColumn());
         }
         return columns.stream().filter(c -> c.pkPosition() > 0)
                 .sorted(java.util.Comparator.comparingInt(ColumnInfo::pkPosition))
@@ -80,7 +89,7 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
     String selectList() {
         StringBuilder sql = new StringBuilder();
         if (keyedByRowid()) {
-            sql.append(rowidAlias).append(" AS ").append(SqlIdentifiers.quote(ROWID_COLUMN)).append(", ");
+            sql.append(rowidAlias).append(" AS ").append(SqlIdentifiers.quote(rowidColumn())).append(", ");
         }
         for (int i = 0; i < columns.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append(SqlIdentifiers.quote(columns.get(i).name()));

@@ -87,6 +87,29 @@ class ChangelogReaderTest {
     }
 
     @Test
+    void aTextKeyThatIsNotUtf8FindsItsRowAndTravelsAsItsBytesAsTheSnapshotSendsIt() throws SQLException {
+        // The same bytes once as TEXT (not valid UTF-8) and once as a BLOB: two rows SQLite keeps apart.
+        db.execute("INSERT INTO users VALUES (CAST(X'6BC328' AS TEXT), 'text key')", "INSERT INTO users VALUES (X'6BC328', 'blob key')",
+                "INSERT INTO kv VALUES (CAST(X'FF' AS TEXT), 'in a WITHOUT ROWID table')");
+
+        List<ChangelogReader.Change> changes = read(0, tables);
+
+        assertEquals(List.of("c", "c", "c"), changes.stream().map(ChangelogReader.Change::op).toList(), "each row is found, none is a delete");
+        assertArrayEquals(new byte[] {0x6B, (byte) 0xC3, 0x28}, (byte[]) changes.get(0).key().get(0));
+        assertEquals("text key", changes.get(0).image().get("name"));
+        assertEquals(java.nio.ByteBuffer.wrap(new byte[] {0x6B, (byte) 0xC3, 0x28}), changes.get(0).image().get("email"),
+                "the row image holds the text as its bytes, as the key");
+        assertEquals("blob key", changes.get(1).image().get("name"));
+        assertArrayEquals(new byte[] {(byte) 0xFF}, (byte[]) changes.get(2).key().get(0));
+
+        db.execute("DELETE FROM users WHERE email = CAST(X'6BC328' AS TEXT)");
+        List<ChangelogReader.Change> delete = read(3, tables);
+        assertEquals(1, delete.size());
+        assertEquals("d", delete.get(0).op());
+        assertArrayEquals(new byte[] {0x6B, (byte) 0xC3, 0x28}, (byte[]) delete.get(0).key().get(0));
+    }
+
+    @Test
     void keyChangeIsADeleteOfTheOldKeyAndTheNewRow() throws SQLException {
         db.execute("INSERT INTO items VALUES (1, 'pen', 1.5)");
         long afterInsert = 1;

@@ -180,6 +180,23 @@ class KeyLiteralTest {
     }
 
     @Test
+    void textWhoseBytesAreNotUtf8ComesBackAsInvalidTextWithItsBytesAndFormatsBack() throws SQLException {
+        String literal;
+        try (PreparedStatement ps = sqlite.prepareStatement("SELECT 'T''' || hex(CAST(X'6BC328' AS TEXT)) || ''''"
+                + " || ',T''' || hex('k' || char(0) || 'é') || ''''")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                literal = rs.getString(1);
+            }
+        }
+        List<Object> parsed = KeyLiteral.parse(literal);
+        KeyLiteral.InvalidText invalid = assertInstanceOf(KeyLiteral.InvalidText.class, parsed.get(0), literal);
+        assertArrayEquals(new byte[] {0x6B, (byte) 0xC3, 0x28}, invalid.bytes(), "not replaced by U+FFFD");
+        assertEquals("k\u0000é", parsed.get(1), "a NUL is valid UTF-8");
+        assertEquals(literal, KeyLiteral.format(parsed, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void negativeZeroComesBackAsRealZeroBecauseQuoteDropsItsSign() throws SQLException {
         // SQLite's quote(-0.0) is '0.0'; SQLite also compares -0.0 = 0.0, so the key still finds its row.
         String literal = quoted(-0.0);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.ingest.connect.SqliteSourceConfig;
 import dev.ferry.schemas.avro.ForeignKey;
 import dev.ferry.schemas.avro.Index;
 import dev.ferry.testkit.SqliteTestDatabase;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +22,18 @@ class SchemaReaderTest {
 
     @TempDir
     Path dir;
+
+    @Test
+    void theDefaultTablePatternMatchesANameWithALineBreak() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "n.db", "CREATE TABLE \"two\nlines\" (v)", "CREATE TABLE \"cr\r\" (v)",
+                "CREATE TABLE plain (v)");
+        try (Connection c = db.connect()) {
+            Pattern all = SqliteSourceConfig.tablePattern((String) SqliteSourceConfig.CONFIG_DEF.defaultValues().get(SqliteSourceConfig.TABLES_INCLUDE));
+            assertEquals(List.of("cr\r", "plain", "two\nlines"), SchemaReader.readTables(c, all).stream().map(TableInfo::name).toList());
+            assertEquals(List.of("two\nlines"), SchemaReader.readTables(c, SqliteSourceConfig.tablePattern("two.lines")).stream()
+                    .map(TableInfo::name).toList());
+        }
+    }
 
     @Test
     void collationsChecksIndexesAndForeignKeysAreRead() throws Exception {

@@ -101,6 +101,20 @@ class SnapshotReaderTest {
     }
 
     @Test
+    void aTableWithAColumnNamedAsTheRowidKeyCarriesItsRowidUnderTheNextFreeName() throws SQLException {
+        db.execute("CREATE TABLE taken (\"_ferry_rowid\" TEXT, \"_ferry_rowid_2\" INTEGER, \"_FERRY_ROWID_3\" TEXT)",
+                "INSERT INTO taken VALUES ('mine', 2, 'three')");
+        try (Connection c = SqliteFile.open(db.path())) {
+            TableInfo taken = SchemaReader.readTables(c, null).stream().filter(t -> t.name().equals("taken")).findFirst().orElseThrow();
+            assertEquals(List.of("_ferry_rowid_3"), taken.keyColumns(), "exact names: _FERRY_ROWID_3 is another name");
+            try (SnapshotReader reader = new SnapshotReader(c, List.of(taken))) {
+                assertEquals(Map.of("taken", List.of(image("_ferry_rowid_3", 1L, "_ferry_rowid", "mine", "_ferry_rowid_2", 2L,
+                        "_FERRY_ROWID_3", "three"))), readAll(reader), "the table's own columns keep their values");
+            }
+        }
+    }
+
+    @Test
     void everyValueKeepsItsOwnStorageClassWhateverTheColumnDeclares() throws SQLException {
         byte[] allBytes = new byte[256];
         for (int i = 0; i < 256; i++) {

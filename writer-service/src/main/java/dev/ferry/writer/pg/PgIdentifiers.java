@@ -1,6 +1,7 @@
 package dev.ferry.writer.pg;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.zip.CRC32;
 
 /** The one place that names and quotes PostgreSQL identifiers. */
@@ -24,14 +25,19 @@ public final class PgIdentifiers {
         return '"' + pgName(identifier).replace("\"", "\"\"") + '"';
     }
 
+    /** Names PostgreSQL keeps for the system columns of every table: a column of one of these names is refused. */
+    static final Set<String> SYSTEM_COLUMNS = Set.of("tableoid", "xmin", "cmin", "xmax", "cmax", "ctid");
+
     /**
-     * The name PostgreSQL gets: the SQLite name itself when it fits in 63 bytes; otherwise its longest prefix of whole
-     * characters within 54 bytes, '_' and 8 hex digits of a CRC-32 of the whole name. Two names that PostgreSQL would
-     * truncate to the same 63 bytes (and then refuse as duplicates, or confuse) stay apart.
+     * The name PostgreSQL gets: the SQLite name itself when PostgreSQL can hold it; otherwise its longest prefix of whole
+     * characters within 54 bytes, '_' and 8 hex digits of a CRC-32 of the whole name. PostgreSQL cannot hold a name
+     * longer than 63 bytes (two names it would truncate to the same 63 bytes would be refused as duplicates, or
+     * confused), an empty name (SQLite allows {@code ""}), or a system column's name ({@code ctid}, {@code xmin}, ...),
+     * which it refuses for a column and which gets the same treatment as any other name, so that one rule maps them all.
      */
     public static String pgName(String name) {
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length <= MAX_BYTES) {
+        if (utf8.length <= MAX_BYTES && !name.isEmpty() && !SYSTEM_COLUMNS.contains(name)) {
             return name;
         }
         StringBuilder prefix = new StringBuilder();

@@ -62,8 +62,12 @@ public final class SchemaTranslation {
     private final List<Statement> checks = new ArrayList<>();
     private final List<Note> notes = new ArrayList<>();
 
-    private SchemaTranslation(TargetTable table) {
+    /** The column of the rowid key, which no SQLite expression names; null for a table keyed by its primary key. */
+    private final String rowidColumn;
+
+    private SchemaTranslation(TargetTable table, String rowidColumn) {
         this.table = table;
+        this.rowidColumn = rowidColumn;
     }
 
     /**
@@ -72,7 +76,7 @@ public final class SchemaTranslation {
      */
     public static SchemaTranslation of(String targetSchema, TableSchema source, TypeMapping types, boolean citext, boolean foreignKeys) {
         TargetTable table = TargetTable.of(targetSchema, source, types, citext);
-        SchemaTranslation t = new SchemaTranslation(table);
+        SchemaTranslation t = new SchemaTranslation(table, source.getRowidKey() ? TargetTable.rowidColumn(source) : null);
         t.translateColumns(source, types, citext);
         t.translateIndexes(source);
         t.translateVectorIndexes(source);
@@ -127,10 +131,11 @@ public final class SchemaTranslation {
     private void translateColumns(TableSchema source, TypeMapping types, boolean citext) {
         String name = source.getTable();
         if (!PgIdentifiers.pgName(name).equals(name)) {
-            note(null, "table name is longer than PostgreSQL's 63 bytes: shortened to \"" + PgIdentifiers.pgName(name) + "\"");
+            note(null, "table name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                    + PgIdentifiers.pgName(name) + "\"");
         }
         if (source.getRowidKey()) {
-            note(null, "no primary key (or NULL in its key): keyed by SQLite's rowid in column " + TargetTable.ROWID_COLUMN
+            note(null, "no primary key (or NULL in its key): keyed by SQLite's rowid in column " + TargetTable.rowidColumn(source)
                     + ", which VACUUM may renumber");
         }
         for (Column c : source.getColumns()) {
@@ -138,7 +143,8 @@ public final class SchemaTranslation {
             PgType type = types.typeOf(name, column, c.getDeclaredType());
             PgType byRules = TypeMapping.byDeclaredType(c.getDeclaredType());
             if (!PgIdentifiers.pgName(column).equals(column)) {
-                note(column, "column name is longer than 63 bytes: shortened to \"" + PgIdentifiers.pgName(column) + "\"");
+                note(column, "column name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                        + PgIdentifiers.pgName(column) + "\"");
             }
             if (type != byRules) {
                 note(column, "type override: " + type.sql() + " instead of " + byRules.sql());
@@ -227,7 +233,8 @@ public final class SchemaTranslation {
                 continue;
             }
             if (!PgIdentifiers.pgName(name).equals(name)) {
-                note(subject, "name longer than 63 bytes: shortened to \"" + PgIdentifiers.pgName(name) + "\"");
+                note(subject, "name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                        + PgIdentifiers.pgName(name) + "\"");
             }
             indexes.add(new Statement(Kind.INDEX, name, "CREATE " + (index.getUnique() ? "UNIQUE " : "") + "INDEX IF NOT EXISTS "
                     + quote(name) + " ON " + table.qualifiedName() + " (" + String.join(", ", keys) + ")" + where, null, null, null));
@@ -307,7 +314,7 @@ public final class SchemaTranslation {
     /** The quoted target name of a SQLite column, matched as SQLite matches names (ASCII case ignored); null if none. */
     private String columnName(String sqliteName) {
         for (TargetTable.TargetColumn c : table.columns()) {
-            if (c.name().equalsIgnoreCase(sqliteName) && !c.name().equals(TargetTable.ROWID_COLUMN)) {
+            if (c.name().equalsIgnoreCase(sqliteName) && !c.name().equals(rowidColumn)) {
                 return quote(c.name());
             }
         }

@@ -103,12 +103,15 @@ final class SqliteExpressions {
                     return refused("parameter " + t.text() + " cannot be translated");
                 }
             }
-            if (!sql.isEmpty() && !t.isOperator(")") && !t.isOperator(",") && !(t.isOperator("(") && isFunctionName(tokens, i - 1))) {
+            // Spaced between tokens, except after "(" and before ")" and ",", and before the "(" of a call. Only between
+            // tokens: the text of a quoted name or a string is never touched.
+            boolean afterOpening = i > 0 && tokens.get(i - 1).isOperator("(");
+            if (!sql.isEmpty() && !afterOpening && !t.isOperator(")") && !t.isOperator(",") && !(t.isOperator("(") && isFunctionName(tokens, i - 1))) {
                 sql.append(' ');
             }
             sql.append(piece);
         }
-        return new Translation(sql.toString().replace("( ", "("), null);
+        return new Translation(sql.toString(), null);
     }
 
     private static boolean isFunctionName(List<Token> tokens, int i) {

@@ -149,8 +149,7 @@ public final class ValueConverter {
                 // PostgreSQL 14 and later: numeric holds NaN and ±Infinity.
                 return d;
             }
-            // valueOf uses the shortest decimal that reads back as the same double: 0.1 stays 0.1.
-            return BigDecimal.valueOf(d);
+            return shortestDecimal(d);
         }
         if (value instanceof String s) {
             String t = strip(s);
@@ -174,6 +173,15 @@ public final class ValueConverter {
             return b;
         }
         throw refuse("BLOB value in a numeric column");
+    }
+
+    /**
+     * The shortest decimal that reads back as the same double: 0.1 stays 0.1, not 0.1000000000000000055511151231257827.
+     * valueOf gives Java's text of the double, which keeps a zero after the point ({@code 1.0E-7}); PostgreSQL would keep
+     * it as a digit of the value ({@code 0.00000010}).
+     */
+    private static BigDecimal shortestDecimal(double d) {
+        return BigDecimal.valueOf(d).stripTrailingZeros();
     }
 
     /** Without leading and trailing white space as PostgreSQL's number and boolean input skips it (C's isspace). */
@@ -300,7 +308,7 @@ public final class ValueConverter {
             if (d.isNaN() || d.isInfinite()) {
                 throw refuse("REAL value " + d + " has no JSON equivalent");
             }
-            return BigDecimal.valueOf(d).toString();
+            return shortestDecimal(d).toString();
         }
         // SQLite 3.45+ keeps a binary JSONB in BLOBs; its format is SQLite's own and not read here.
         throw refuse("BLOB value in a jsonb column");

@@ -24,6 +24,13 @@ class SchemaTranslationTest {
     }
 
     @Test
+    void quotedNamesAndStringsAreCarriedExactlyWhateverTheyHold() {
+        SqliteExpressions.Translation t = SqliteExpressions.translate("[fn( arg )] IS NOT NULL AND \"fn( arg )\" <> '( x )' AND (qty > 0)",
+                name -> name.equals("fn( arg )") ? PgIdentifiers.quote(name) : COLUMNS.get(name));
+        assertEquals("\"fn( arg )\" IS NOT NULL AND \"fn( arg )\" <> '( x )' AND (\"qty\" > 0)", t.sql());
+    }
+
+    @Test
     void expressionsThatMeanSomethingElseInPostgresqlAreRefusedWithTheReason() {
         assertTrue(expression("status LIKE 'a%'").problem().contains("LIKE"));
         assertTrue(expression("status IS 'x'").problem().contains("IS"));

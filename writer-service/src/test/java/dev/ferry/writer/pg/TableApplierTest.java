@@ -326,6 +326,23 @@ class TableApplierTest {
         assertEquals(List.of("_ferry_rowid"), primaryKey("log"));
     }
 
+    @Test
+    void tablesNamedAsPostgresNamesTheKeyAndIdentityOfAnotherTableAreCreatedAndWritten() throws SQLException {
+        // PostgreSQL would name the key's index "items_pkey" and the identity's sequence "items_id_seq"; both are table names in SQLite.
+        TableSchema items = TableSchema.newBuilder().setSource("app").setTable("items").setSchemaVersion(1L).setRowidKey(false)
+                .setColumns(List.of(column("id", "INTEGER", false, 1), column("v", "TEXT", false, 0))).setTsMs(1L).build();
+        create(items);
+        for (String name : List.of("items_pkey", "items_id_seq")) {
+            TableSchema later = TableSchema.newBuilder(items).setTable(name).build();
+            TableApplier applier = create(later);
+            applier.upsert(connection, List.<Object[]>of(new Object[] {1L, name}));
+            connection.commit();
+            assertEquals(List.of("id | bigint | NO", "v | text | YES"), columns(name), name + " is a table of its own");
+            assertEquals(1, readBack(applier.table(), "id").size(), name);
+        }
+        assertEquals(List.of("id"), primaryKey("items"));
+    }
+
     private List<String> columns(String table) throws SQLException {
         List<String> out = new ArrayList<>();
         try (var ps = connection.prepareStatement("SELECT column_name, data_type, is_nullable FROM information_schema.columns"
@@ -532,6 +549,45 @@ class TableApplierTest {
         expected.set(2, new Object[] {3L, "changed"});
         expected.remove(3);
         assertRowsEqual(applier.table(), expected, readBack(applier.table(), "_ferry_rowid"), "_ferry_rowid");
+    }
+
+    @Test
+    void namesPostgresCannotTakeAnEmptyNameAndSystemColumnNamesAreHashedAndWritten() throws SQLException {
+        TableSchema schema = TableSchema.newBuilder().setSource("app").setTable("").setSchemaVersion(1L).setRowidKey(false)
+                .setColumns(List.of(column("", "TEXT", false, 1), column("ctid", "INTEGER", false, 0), column("xmin", "", false, 0),
+                        column("CTID", "", false, 0))).setTsMs(1L).build();
+        TableApplier applier = create(schema);
+        List<Object[]> rows = new ArrayList<>();
+        for (int i = 0; i < TableApplier.COPY_THRESHOLD + 1; i++) {
+            rows.add(new Object[] {"k" + i, (long) i, "x" + i, "upper"});
+        }
+        applier.upsert(connection, rows);
+        applier.upsert(connection, List.<Object[]>of(new Object[] {"one more", 1L, "y", null}));
+        connection.commit();
+
+        String table = PgIdentifiers.pgName("");
+        assertEquals("_00000000", table);
+        assertEquals(List.of("_00000000 | text | NO", PgIdentifiers.pgName("ctid") + " | bigint | YES", PgIdentifiers.pgName("xmin") + " | text | YES",
+                "CTID | text | YES"), columns(table), "CTID is another name: only the lower-case names are PostgreSQL's");
+        assertTrue(PgIdentifiers.pgName("ctid").startsWith("ctid_"));
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*), sum(" + PgIdentifiers.quote("ctid")
+                + ") FROM " + applier.table().qualifiedName())) {
+            rs.next();
+            assertEquals(TableApplier.COPY_THRESHOLD + 2, rs.getLong(1), "by COPY and by INSERT");
+            assertEquals((long) TableApplier.COPY_THRESHOLD * (TableApplier.COPY_THRESHOLD + 1) / 2 + 1, rs.getLong(2));
+        }
+    }
+
+    @Test
+    void aRowidKeyedTableWithAColumnNamedAsTheRowidKeyGetsTheNextFreeName() throws SQLException {
+        TableSchema schema = TableSchema.newBuilder().setSource("app").setTable("taken").setSchemaVersion(1L).setRowidKey(true)
+                .setColumns(List.of(column("_ferry_rowid", "TEXT", false, 0), column("v", "", false, 0))).setTsMs(1L).build();
+        TableApplier applier = create(schema);
+        applier.upsert(connection, List.<Object[]>of(new Object[] {7L, "its own value", "x"}));
+        connection.commit();
+
+        assertEquals(List.of("_ferry_rowid_2 | bigint | NO", "_ferry_rowid | text | YES", "v | text | YES"), columns("taken"));
+        assertEquals(List.of("_ferry_rowid_2"), primaryKey("taken"));
     }
 
     @Test

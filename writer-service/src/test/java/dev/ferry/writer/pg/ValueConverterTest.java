@@ -141,7 +141,9 @@ class ValueConverterTest {
     void numericTakesIntegersRealsAsTheirShortestDecimalAndDecimalText() throws ValueConversionException {
         assertEquals(new BigDecimal("9223372036854775807"), convert(PgType.NUMERIC, Long.MAX_VALUE));
         assertEquals(new BigDecimal("0.1"), convert(PgType.NUMERIC, 0.1), "0.1, not 0.1000000000000000055511151231257827");
-        assertEquals(new BigDecimal("1.0E+300"), convert(PgType.NUMERIC, 1e300));
+        assertEquals(new BigDecimal("1E+300"), convert(PgType.NUMERIC, 1e300));
+        assertEquals(new BigDecimal("0.0000001"), convert(PgType.NUMERIC, 1e-7), "not 0.00000010: Java writes 1.0E-7");
+        assertEquals("100", ((BigDecimal) convert(PgType.NUMERIC, 100.0)).toPlainString());
         assertEquals(new BigDecimal("123.4500"), convert(PgType.NUMERIC, "123.4500"), "the scale of text is kept");
         assertEquals(new BigDecimal("-123456789012345678901234567890.123456789"),
                 convert(PgType.NUMERIC, "-123456789012345678901234567890.123456789"), "beyond the range of long and double");
@@ -159,7 +161,7 @@ class ValueConverterTest {
     @Test
     void numericTakesIntegersBeyond64BitsAsText() throws ValueConversionException {
         assertEquals(new BigDecimal("123456789012345678901234567890"), convert(PgType.NUMERIC, "123456789012345678901234567890"));
-        assertEquals(new BigDecimal("1.0E+20"), convert(PgType.NUMERIC, 1e20), "a REAL beyond 64 bits is the number it holds");
+        assertEquals(new BigDecimal("1E+20"), convert(PgType.NUMERIC, 1e20), "a REAL beyond 64 bits is the number it holds");
     }
 
     @Test
@@ -391,7 +393,8 @@ class ValueConverterTest {
         }
         assertEquals("42", convert(PgType.JSONB, 42L));
         assertEquals("0.1", convert(PgType.JSONB, 0.1));
-        assertEquals("1.0E+300", convert(PgType.JSONB, 1e300));
+        assertEquals("1E+300", convert(PgType.JSONB, 1e300));
+        assertEquals("1E-7", convert(PgType.JSONB, 1e-7), "jsonb would keep 1.0E-7 as 0.00000010");
     }
 
     @Test
