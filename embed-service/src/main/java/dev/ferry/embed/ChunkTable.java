@@ -2,6 +2,7 @@ package dev.ferry.embed;
 
 import dev.ferry.embed.model.EmbeddingModel;
 import dev.ferry.schemas.EventCodec;
+import dev.ferry.schemas.RowidColumn;
 import dev.ferry.schemas.avro.ChangeEvent;
 import dev.ferry.schemas.avro.Column;
 import dev.ferry.schemas.avro.EmbeddingColumn;
@@ -56,7 +57,7 @@ final class ChunkTable {
     /** The parent's key columns in key order: the rowid for a table keyed by it, else the primary key. */
     private static List<Column> parentKey(TableSchema parent) {
         if (parent.getRowidKey()) {
-            return List.of(new Column("_ferry_rowid", "INTEGER", true, null, 1, null));
+            return List.of(new Column(RowidColumn.of(parent.getColumns(), Column::getName), "INTEGER", true, null, 1, null));
         }
         return parent.getColumns().stream().filter(c -> c.getPkPosition() > 0).sorted(Comparator.comparingInt(Column::getPkPosition)).toList();
     }
