@@ -82,7 +82,8 @@ public final class SchemaReader {
             columns.forEach(c -> taken.add(c.name().toLowerCase(java.util.Locale.ROOT)));
             rowidAlias = List.of("rowid", "_rowid_", "oid").stream().filter(a -> !taken.contains(a)).findFirst()
                     .orElseThrow(() -> new SQLException("table \"" + name + "\" has no primary key and its columns hide every "
-                            + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows"));
+                            + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows; give it a primary key, rename one of"
+                            + " those columns, or leave the table out with --tables"));
             if (nullKeys) {
                 LOG.warn("table \"{}\" has rows whose primary key is NULL (SQLite allows it unless the key is an INTEGER"
                         + " PRIMARY KEY or the table is WITHOUT ROWID): rows are keyed by rowid, which VACUUM may renumber", name);

@@ -36,6 +36,19 @@ class SchemaReaderTest {
     }
 
     @Test
+    void aTableWithoutKeyWhoseColumnsHideEveryRowidNameIsRefusedWithTheWayOut() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "h.db", "CREATE TABLE hidden (rowid, _rowid_, OID)",
+                "CREATE TABLE two (rowid, oid)");
+        try (Connection c = db.connect()) {
+            java.sql.SQLException e = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                    () -> SchemaReader.readTables(c, null));
+            assertTrue(e.getMessage().contains("table \"hidden\" has no primary key") && e.getMessage().contains("--tables"), e.getMessage());
+            TableInfo two = SchemaReader.readTables(c, Pattern.compile("two")).get(0);
+            assertEquals("_rowid_", two.rowidAlias(), "the first name of the rowid that no column hides");
+        }
+    }
+
+    @Test
     void collationsChecksIndexesAndForeignKeysAreRead() throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "s.db",
                 "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE)",
