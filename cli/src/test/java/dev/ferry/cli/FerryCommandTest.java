@@ -160,6 +160,18 @@ class FerryCommandTest {
         }
     }
 
+    @Test
+    void aTableFerryCannotKeyStopsUpWithExitOneAndNamesTheTable() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "hidden.db", "CREATE TABLE ok (id INTEGER PRIMARY KEY)",
+                "CREATE TABLE \"no key\" (rowid, _rowid_, oid)");
+        try (PostgresTestDatabase pg = PostgresTestDatabase.create()) {
+            Run run = ferry("up", "--sqlite", db.path().toString(), "--postgres", pg.jdbcUrl(), "--data-dir", dir.resolve("state").toString(),
+                    "--metrics-port", "0", "--until-caught-up");
+            assertEquals(1, run.exitCode(), run.err());
+            assertTrue(run.err().contains("table \"no key\" has no primary key and its columns hide every name of the rowid"), run.err());
+        }
+    }
+
     private static List<String> schema(SqliteTestDatabase db) throws Exception {
         List<String> rows = new ArrayList<>();
         try (Connection c = db.connect(); Statement st = c.createStatement();
