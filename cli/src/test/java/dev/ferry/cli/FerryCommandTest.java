@@ -153,7 +153,8 @@ class FerryCommandTest {
             assertEquals(0, run.exitCode(), run.err());
             dev.ferry.testkit.TableComparison.assertIdentical(db.path(), pg.jdbcUrl(), "public");
             try (Connection c = pg.connect(); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_indexes WHERE tablename = 'notes' AND indexname <> 'notes_pkey'")) {
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+                         + " WHERE t.relname = 'notes' AND NOT i.indisprimary")) {
                 rs.next();
                 assertEquals(1, rs.getInt(1), "the index is built before ferry says it is caught up");
             }
