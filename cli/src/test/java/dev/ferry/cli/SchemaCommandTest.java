@@ -29,6 +29,20 @@ class SchemaCommandTest {
     }
 
     @Test
+    void namesThatDifferOnlyInTheCaseOfANonAsciiLetterAreTwoColumnsAsInSqlite() throws Exception {
+        // SQLite ignores the case of ASCII letters only: "Ä" and "ä" are two columns, the collation and the CHECK belong to one.
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "umlauts.db",
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, \"Ä\" TEXT, \"ä\" TEXT COLLATE NOCASE CHECK (\"ä\" <> 'x'), \"Id2\" TEXT,"
+                        + " CHECK (ID2 <> ''))");
+        String[] run = ferry("schema", "--sqlite", db.path().toString(), "--target-schema", "u");
+        assertEquals("0", run[0], run[2]);
+        String out = run[1];
+        assertTrue(out.contains("\"Ä\" text, \"ä\" citext, \"Id2\" text"), out);
+        assertTrue(out.contains("CHECK (\"ä\" <> 'x')"), out);
+        assertTrue(out.contains("CHECK (\"Id2\" <> '')"), "ASCII case is still ignored: " + out);
+    }
+
+    @Test
     void printsTablesIndexesConstraintsAndTheReport() throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "library.db", SchemaTranslationTest.LIBRARY);
         db.execute("CREATE TABLE loose (a, b MONEY)");

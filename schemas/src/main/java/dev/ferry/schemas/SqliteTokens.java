@@ -168,6 +168,29 @@ public final class SqliteTokens {
     }
 
     /** Upper-cased word, for keyword comparisons. */
+    /**
+     * A name as SQLite compares names (tables, columns, collations): ASCII letters folded to lower case, every other
+     * character as it is, so {@code "Ä"} and {@code "ä"} are two names (Java's case-insensitive comparison would make them one).
+     */
+    public static String foldName(String name) {
+        char[] chars = null;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                if (chars == null) {
+                    chars = name.toCharArray();
+                }
+                chars[i] = (char) (c + ('a' - 'A'));
+            }
+        }
+        return chars == null ? name : new String(chars);
+    }
+
+    /** True when SQLite takes the two names for one (see {@link #foldName}). */
+    public static boolean sameName(String a, String b) {
+        return a.length() == b.length() && foldName(a).equals(foldName(b));
+    }
+
     public static String upper(Token t) {
         return t.text().toUpperCase(Locale.ROOT);
     }

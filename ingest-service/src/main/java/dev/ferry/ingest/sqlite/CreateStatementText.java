@@ -5,7 +5,6 @@ import dev.ferry.schemas.SqliteTokens.Token;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -18,7 +17,7 @@ final class CreateStatementText {
     record TableText(Map<String, String> collations, List<String> checks) {
 
         String collationOf(String column) {
-            return collations.get(column.toLowerCase(Locale.ROOT));
+            return collations.get(SqliteTokens.foldName(column));
         }
     }
 
@@ -64,7 +63,7 @@ final class CreateStatementText {
                     checks.add(SqliteTokens.text(sql, part, i + 2, end));
                     i = end + 1;
                 } else if (!constraint && t.is("COLLATE") && i + 1 < part.size()) {
-                    collations.put(first.name().toLowerCase(Locale.ROOT), part.get(i + 1).name());
+                    collations.put(SqliteTokens.foldName(first.name()), part.get(i + 1).name());
                     i += 2;
                 } else {
                     i++;

@@ -79,7 +79,7 @@ public final class SchemaReader {
         String rowidAlias = null;
         if (!hasPk || nullKeys) {
             Set<String> taken = new java.util.HashSet<>();
-            columns.forEach(c -> taken.add(c.name().toLowerCase(java.util.Locale.ROOT)));
+            columns.forEach(c -> taken.add(dev.ferry.schemas.SqliteTokens.foldName(c.name())));
             rowidAlias = List.of("rowid", "_rowid_", "oid").stream().filter(a -> !taken.contains(a)).findFirst()
                     .orElseThrow(() -> new SQLException("table \"" + name + "\" has no primary key and its columns hide every "
                             + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows; give it a primary key, rename one of"

@@ -2,6 +2,7 @@ package dev.ferry.writer.pg;
 
 import static dev.ferry.writer.pg.PgIdentifiers.quote;
 
+import dev.ferry.schemas.SqliteTokens;
 import dev.ferry.schemas.avro.Column;
 import dev.ferry.schemas.avro.EmbeddingColumn;
 import dev.ferry.schemas.avro.ForeignKey;
@@ -314,7 +315,7 @@ public final class SchemaTranslation {
     /** The quoted target name of a SQLite column, matched as SQLite matches names (ASCII case ignored); null if none. */
     private String columnName(String sqliteName) {
         for (TargetTable.TargetColumn c : table.columns()) {
-            if (c.name().equalsIgnoreCase(sqliteName) && !c.name().equals(rowidColumn)) {
+            if (SqliteTokens.sameName(c.name(), sqliteName) && !c.name().equals(rowidColumn)) {
                 return quote(c.name());
             }
         }
