@@ -66,12 +66,7 @@ public final class RowImage extends AbstractMap<String, Object> {
             values[i] = value;
             return previous;
         }
-        if (size == names.length) {
-            names = Arrays.copyOf(names, size * 2);
-            values = Arrays.copyOf(values, size * 2);
-        }
-        names[size] = name;
-        values[size++] = value;
+        append(name, value);
         return null;
     }
 
@@ -86,6 +81,10 @@ public final class RowImage extends AbstractMap<String, Object> {
                 return;
             }
         }
+        append(name, value);
+    }
+
+    private void append(String name, Object value) {
         if (size == names.length) {
             names = Arrays.copyOf(names, size * 2);
             values = Arrays.copyOf(values, size * 2);

@@ -167,7 +167,6 @@ public final class SqliteTokens {
         return sql.substring(tokens.get(from).start(), tokens.get(to - 1).end());
     }
 
-    /** Upper-cased word, for keyword comparisons. */
     /**
      * A name as SQLite compares names (tables, columns, collations): ASCII letters folded to lower case, every other
      * character as it is, so {@code "Ä"} and {@code "ä"} are two names (Java's case-insensitive comparison would make them one).
@@ -191,6 +190,7 @@ public final class SqliteTokens {
         return a.length() == b.length() && foldName(a).equals(foldName(b));
     }
 
+    /** Upper-cased word, for keyword comparisons. */
     public static String upper(Token t) {
         return t.text().toUpperCase(Locale.ROOT);
     }

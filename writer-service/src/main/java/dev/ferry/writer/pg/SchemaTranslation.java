@@ -132,8 +132,7 @@ public final class SchemaTranslation {
     private void translateColumns(TableSchema source, TypeMapping types, boolean citext) {
         String name = source.getTable();
         if (!PgIdentifiers.pgName(name).equals(name)) {
-            note(null, "table name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
-                    + PgIdentifiers.pgName(name) + "\"");
+            note(null, "table " + renamed(name));
         }
         if (source.getRowidKey()) {
             note(null, "no primary key (or NULL in its key): keyed by SQLite's rowid in column " + TargetTable.rowidColumn(source)
@@ -144,8 +143,7 @@ public final class SchemaTranslation {
             PgType type = types.typeOf(name, column, c.getDeclaredType());
             PgType byRules = TypeMapping.byDeclaredType(c.getDeclaredType());
             if (!PgIdentifiers.pgName(column).equals(column)) {
-                note(column, "column name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
-                        + PgIdentifiers.pgName(column) + "\"");
+                note(column, "column " + renamed(column));
             }
             if (type != byRules) {
                 note(column, "type override: " + type.sql() + " instead of " + byRules.sql());
@@ -234,8 +232,7 @@ public final class SchemaTranslation {
                 continue;
             }
             if (!PgIdentifiers.pgName(name).equals(name)) {
-                note(subject, "name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
-                        + PgIdentifiers.pgName(name) + "\"");
+                note(subject, renamed(name));
             }
             indexes.add(new Statement(Kind.INDEX, name, "CREATE " + (index.getUnique() ? "UNIQUE " : "") + "INDEX IF NOT EXISTS "
                     + quote(name) + " ON " + table.qualifiedName() + " (" + String.join(", ", keys) + ")" + where, null, null, null));
@@ -310,6 +307,12 @@ public final class SchemaTranslation {
             checks.add(new Statement(Kind.CHECK, name, "ALTER TABLE " + table.qualifiedName() + " ADD CONSTRAINT " + quote(name)
                     + " CHECK (" + e.sql() + ") NOT VALID", name, null, null));
         }
+    }
+
+    /** The report's words for a name that PostgreSQL gets as {@link PgIdentifiers#pgName} makes it. */
+    private static String renamed(String name) {
+        return "name PostgreSQL cannot take as it is (longer than 63 bytes, empty, or a system column's name): \""
+                + PgIdentifiers.pgName(name) + "\"";
     }
 
     /** The quoted target name of a SQLite column, matched as SQLite matches names (ASCII case ignored); null if none. */
