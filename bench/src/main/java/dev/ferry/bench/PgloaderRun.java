@@ -80,7 +80,7 @@ record PgloaderRun(List<String> command, int exitCode, double wallSeconds, doubl
         }
         command.add(sqlite.toString());
         command.add(targetUrl);
-        TimedCommand run = TimedCommand.run(command, Map.of(), log, timeout);
+        TimedCommand run = TimedCommand.run(command, log, timeout);
         return parse(command, run.exitCode(), run.wallSeconds(), run.cpuSeconds(), run.timedOut(), log);
     }
 

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Snapshot throughput of ferry against pgloader, in the same run, on the same PostgreSQL: the largest fixture (by rows)
@@ -339,7 +341,7 @@ public final class SnapshotVsPgloader {
                 Path data = run.resolve("ferry-data");
                 Files.createDirectories(run);
                 Path copy = BenchEnv.copyWritable(db, run.resolve("warm-up.db"));
-                TimedCommand r = TimedCommand.run(ferryCommand(copy, name, data), java.util.Map.of(), run.resolve("ferry.log"), args.timeout());
+                TimedCommand r = TimedCommand.run(ferryCommand(copy, name, data), run.resolve("ferry.log"), args.timeout());
                 if (r.exitCode() != 0) {
                     throw new IllegalStateException("the warm-up run of " + args.launcher() + " failed with exit code " + r.exitCode() + ", see "
                             + run.resolve("ferry.log"));
@@ -365,8 +367,8 @@ public final class SnapshotVsPgloader {
                 dataDir.toString(), "--metrics-port", "0", "--until-caught-up");
     }
 
-    private static final java.util.regex.Pattern BROKER_STARTED = java.util.regex.Pattern.compile("Kafka broker started at \\S+ in (\\d+) ms");
-    private static final java.util.regex.Pattern CAUGHT_UP = java.util.regex.Pattern.compile("caught up (\\d+) ms after the start");
+    private static final Pattern BROKER_STARTED = Pattern.compile("Kafka broker started at \\S+ in (\\d+) ms");
+    private static final Pattern CAUGHT_UP = Pattern.compile("caught up (\\d+) ms after the start");
 
     private Run ferryRun(int n, Path copy, String db, Path runDir, SqliteSchema source) throws Exception {
         if (args.ferryInJvm()) {
@@ -375,7 +377,7 @@ public final class SnapshotVsPgloader {
         log("  ferry run %d -> %s", n, db);
         Path log = runDir.resolve("ferry.log");
         CpuMeter cpu = CpuMeter.start();
-        TimedCommand r = TimedCommand.run(ferryCommand(copy, db, runDir.resolve("ferry-data")), java.util.Map.of(), log, args.timeout());
+        TimedCommand r = TimedCommand.run(ferryCommand(copy, db, runDir.resolve("ferry-data")), log, args.timeout());
         CpuMeter.Reading reading = cpu.read();
         double tool = Double.isNaN(r.cpuSeconds()) ? 0 : r.cpuSeconds();
         double other = Math.max(0, reading.machineSeconds() - reading.jvmSeconds() - reading.postgresSeconds() - tool);
@@ -383,8 +385,8 @@ public final class SnapshotVsPgloader {
         String check = failed ? "ferry failed" : check(db, source);
         boolean ok = !failed && check.startsWith("ok");
         String text = Files.readString(log);
-        java.util.regex.Matcher broker = BROKER_STARTED.matcher(text);
-        java.util.regex.Matcher caught = CAUGHT_UP.matcher(text);
+        Matcher broker = BROKER_STARTED.matcher(text);
+        Matcher caught = CAUGHT_UP.matcher(text);
         String detail = failed ? (r.timedOut() ? "timed out" : "exit code " + r.exitCode()) + ", log " + log
                 : String.format("broker ready in %s s; caught up %s s after the pipeline's start (ferry's log)",
                         broker.find() ? String.format("%.2f", Long.parseLong(broker.group(1)) / 1000.0) : "?",

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,13 +18,12 @@ record TimedCommand(List<String> command, int exitCode, double wallSeconds, doub
 
     private static final Pattern TIMES = Pattern.compile("(\\d+)m([0-9.]+)s\\s+(\\d+)m([0-9.]+)s");
 
-    static TimedCommand run(List<String> command, Map<String, String> environment, Path log, Duration timeout)
+    static TimedCommand run(List<String> command, Path log, Duration timeout)
             throws IOException, InterruptedException {
         Path timesFile = Files.createTempFile(log.toAbsolutePath().getParent(), "times", ".txt");
         List<String> shell = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\"; rc=$?; times > \"$FERRY_BENCH_TIMES\"; exit $rc", "sh"));
         shell.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(shell).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(environment);
         pb.environment().put("FERRY_BENCH_TIMES", timesFile.toString());
         long t0 = System.nanoTime();
         Process p = pb.start();
