@@ -330,7 +330,9 @@ public final class SnapshotVsPgloader {
         Files.createDirectories(dir);
         SourceGenerator.generateMixed(db, 1000, args.seed());
         Path jar = args.launcher().resolveSibling("cli/target/ferry.jar");
-        Path archive = args.launcher().resolveSibling("cli/target/ferry.jsa");
+        // The launcher's JVM maps ferry.aot (Java 25 and later) or ferry.jsa: whichever a run left newer than the jar.
+        List<Path> archives = List.of(args.launcher().resolveSibling("cli/target/ferry.aot"), args.launcher().resolveSibling("cli/target/ferry.jsa"));
+        Path archive = null;
         List<String> runs = new ArrayList<>();
         // A run after a build saves the archive at its exit; the next run's start adopts it: at most three runs.
         for (int i = 1; i <= 3; i++) {
@@ -350,16 +352,60 @@ public final class SnapshotVsPgloader {
             } finally {
                 env.dropDatabase(name);
             }
-            if (Files.exists(archive) && Files.exists(jar)
-                    && Files.getLastModifiedTime(archive).compareTo(Files.getLastModifiedTime(jar)) > 0) {
+            archive = newerThan(archives, jar);
+            if (archive != null) {
                 break;
             }
         }
-        boolean archived = Files.exists(archive);
-        String what = String.format("%d run(s) of `ferry up --until-caught-up` on 1,000 rows (%s); class archive %s", runs.size(),
-                String.join(", ", runs), archived ? "in place (`cli/target/ferry.jsa`)" : "NOT in place");
+        String what = String.format("%d run(s) of `ferry up --until-caught-up` on 1,000 rows (%s); class archive %s; the launcher's JVM: %s",
+                runs.size(), String.join(", ", runs), archive != null ? "in place (`cli/target/" + archive.getFileName() + "`)" : "NOT in place",
+                launcherJvm());
         log("warm-up: %s", what);
         return what;
+    }
+
+    /** The first of {@code files} modified after {@code reference}, or null. */
+    private static Path newerThan(List<Path> files, Path reference) throws java.io.IOException {
+        if (!Files.exists(reference)) {
+            return null;
+        }
+        for (Path f : files) {
+            if (Files.exists(f) && Files.getLastModifiedTime(f).compareTo(Files.getLastModifiedTime(reference)) > 0) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** The JVM the launcher picks (FERRY_JAVA, JAVA_HOME, else java on the PATH) and its version, from the JDK's release file. */
+    private static String launcherJvm() {
+        String ferryJava = System.getenv("FERRY_JAVA");
+        String javaHome = System.getenv("JAVA_HOME");
+        String how = ferryJava != null && !ferryJava.isBlank() ? "FERRY_JAVA=" + ferryJava
+                : javaHome != null && !javaHome.isBlank() ? "JAVA_HOME=" + javaHome : "java on the PATH";
+        try {
+            Path bin = ferryJava != null && !ferryJava.isBlank() ? Path.of(ferryJava)
+                    : javaHome != null && !javaHome.isBlank() ? Path.of(javaHome, "bin", "java") : findOnPath("java");
+            Path release = bin.toRealPath().getParent().getParent().resolve("release");
+            for (String line : Files.readAllLines(release)) {
+                if (line.startsWith("JAVA_RUNTIME_VERSION=")) {
+                    return how + " (" + line.substring(line.indexOf('=') + 1).replace("\"", "") + ")";
+                }
+            }
+        } catch (Exception e) {
+            return how + " (version unknown: " + e.getMessage() + ")";
+        }
+        return how;
+    }
+
+    private static Path findOnPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException(name + " is not on the PATH");
     }
 
     private List<String> ferryCommand(Path sqlite, String db, Path dataDir) {
