@@ -76,6 +76,9 @@ final class IngestMetrics implements AutoCloseable {
         String runTable = null;
         String runOp = null;
         long runLength = 0;
+        // The records of a snapshot batch share one offset map: it is looked into once per map, not once per record.
+        Map<String, ?> lastOffset = null;
+        boolean snapshotEnds = false;
         for (SourceRecord r : batch) {
             String table = RecordLabels.table(r);
             String op = RecordLabels.op(r);
@@ -108,7 +111,11 @@ final class IngestMetrics implements AutoCloseable {
                 runLength = 0;
             }
             runLength++;
-            if (snapshotting && SourceOffset.isStream(r.sourceOffset()) && !SourceOffset.isResnapshot(r.sourceOffset())) {
+            if (r.sourceOffset() != lastOffset) {
+                lastOffset = r.sourceOffset();
+                snapshotEnds = SourceOffset.isStream(lastOffset) && !SourceOffset.isResnapshot(lastOffset);
+            }
+            if (snapshotting && snapshotEnds) {
                 // The last record of a snapshot carries the stream offset.
                 snapshots.values().forEach(SnapshotProgress::finish);
                 snapshotting = false;

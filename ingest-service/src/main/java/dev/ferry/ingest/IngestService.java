@@ -207,7 +207,11 @@ public final class IngestService implements AutoCloseable {
             throw new IllegalStateException("Kafka did not accept a batch of " + batch.size() + " record(s): " + e.getCause().getMessage(), e.getCause());
         }
         try {
-            metrics.acknowledged(batch.stream().map(ChangeEvent::value).toList());
+            List<SourceRecord> records = new ArrayList<>(batch.size());
+            for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
+                records.add(event.value());
+            }
+            metrics.acknowledged(records);
         } catch (RuntimeException e) {
             // Metrics only describe the data: a fault in them must not stop the data.
             LOG.warn("cannot count a batch of {} record(s) in the metrics: {}", batch.size(), e.getMessage(), e);

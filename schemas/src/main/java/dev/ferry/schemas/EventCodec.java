@@ -249,6 +249,13 @@ public final class EventCodec {
 
         private final java.util.HashMap<org.apache.avro.util.Utf8, String> names = new java.util.HashMap<>();
         private final org.apache.avro.util.Utf8 scratch = new org.apache.avro.util.Utf8();
+        /**
+         * The name read last at each position of an image, and its bytes: rows of one table name their columns in the
+         * same order, so a name is recognised by comparing bytes, without hashing them for the map (a tenth of the
+         * writer's CPU in a snapshot profile).
+         */
+        private final String[] lastNames = new String[SMALL_IMAGE];
+        private final byte[][] lastNameBytes = new byte[SMALL_IMAGE][];
 
         @Override
         public void setSchema(org.apache.avro.Schema schema) {
@@ -274,9 +281,10 @@ public final class EventCodec {
             long n = in.readMapStart();
             RowImage small = n <= SMALL_IMAGE ? new RowImage((int) n) : null;
             Map<String, Object> image = small != null ? small : new java.util.HashMap<>((int) Math.min(n * 4 / 3 + 1, 1 << 16));
+            int position = 0;
             while (n > 0) {
                 for (long i = 0; i < n; i++) {
-                    String column = columnName(in);
+                    String column = columnName(in, position++);
                     Object value = readValue(in);
                     if (small != null) {
                         small.putShared(column, value);
@@ -299,12 +307,23 @@ public final class EventCodec {
             };
         }
 
-        private String columnName(Decoder in) throws IOException {
+        private String columnName(Decoder in, int position) throws IOException {
             org.apache.avro.util.Utf8 bytes = in.readString(scratch);
+            boolean positioned = position < SMALL_IMAGE;
+            if (positioned) {
+                byte[] last = lastNameBytes[position];
+                if (last != null && java.util.Arrays.equals(last, 0, last.length, bytes.getBytes(), 0, bytes.getByteLength())) {
+                    return lastNames[position];
+                }
+            }
             String name = names.get(bytes);
             if (name == null) {
                 name = bytes.toString();
                 names.put(new org.apache.avro.util.Utf8(name), name);
+            }
+            if (positioned) {
+                lastNames[position] = name;
+                lastNameBytes[position] = java.util.Arrays.copyOf(bytes.getBytes(), bytes.getByteLength());
             }
             return name;
         }
