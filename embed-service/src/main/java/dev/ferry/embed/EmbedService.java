@@ -176,6 +176,7 @@ public final class EmbedService implements Runnable, AutoCloseable {
         c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Integer.toString(30 * 60 * 1000));
         c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "2000");
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "ferry-embed-" + settings.sourceName());
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, Integer.toString(KafkaTopics.CONSUMER_FETCH_MAX_WAIT_MS));
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());

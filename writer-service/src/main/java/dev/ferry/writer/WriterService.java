@@ -168,6 +168,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         // start of a snapshot the writer waited up to 2 s for its first topic).
         c.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "500");
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "ferry-writer-" + settings.sourceName());
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, Integer.toString(KafkaTopics.CONSUMER_FETCH_MAX_WAIT_MS));
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
