@@ -330,8 +330,9 @@ public final class SnapshotVsPgloader {
         Files.createDirectories(dir);
         SourceGenerator.generateMixed(db, 1000, args.seed());
         Path jar = args.launcher().resolveSibling("cli/target/ferry.jar");
-        // The launcher's JVM maps ferry.aot (Java 25 and later) or ferry.jsa: whichever a run left newer than the jar.
-        List<Path> archives = List.of(args.launcher().resolveSibling("cli/target/ferry.aot"), args.launcher().resolveSibling("cli/target/ferry.jsa"));
+        // The launcher's JVM maps ferry.aot (Java 25 and later) or ferry.jsa (before).
+        LauncherJvm jvm = launcherJvm();
+        Path archiveFile = args.launcher().resolveSibling(jvm.feature() >= 25 ? "cli/target/ferry.aot" : "cli/target/ferry.jsa");
         Path archive = null;
         List<String> runs = new ArrayList<>();
         // A run after a build saves the archive at its exit; the next run's start adopts it: at most three runs.
@@ -352,33 +353,25 @@ public final class SnapshotVsPgloader {
             } finally {
                 env.dropDatabase(name);
             }
-            archive = newerThan(archives, jar);
-            if (archive != null) {
+            if (Files.exists(archiveFile) && Files.exists(jar)
+                    && Files.getLastModifiedTime(archiveFile).compareTo(Files.getLastModifiedTime(jar)) > 0) {
+                archive = archiveFile;
                 break;
             }
         }
         String what = String.format("%d run(s) of `ferry up --until-caught-up` on 1,000 rows (%s); class archive %s; the launcher's JVM: %s",
                 runs.size(), String.join(", ", runs), archive != null ? "in place (`cli/target/" + archive.getFileName() + "`)" : "NOT in place",
-                launcherJvm());
+                jvm.description());
         log("warm-up: %s", what);
         return what;
     }
 
-    /** The first of {@code files} modified after {@code reference}, or null. */
-    private static Path newerThan(List<Path> files, Path reference) throws java.io.IOException {
-        if (!Files.exists(reference)) {
-            return null;
-        }
-        for (Path f : files) {
-            if (Files.exists(f) && Files.getLastModifiedTime(f).compareTo(Files.getLastModifiedTime(reference)) > 0) {
-                return f;
-            }
-        }
-        return null;
+    /** The JVM the launcher runs: how it was chosen and its version; {@code feature} 0 when unknown. */
+    record LauncherJvm(String description, int feature) {
     }
 
     /** The JVM the launcher picks (FERRY_JAVA, JAVA_HOME, else java on the PATH) and its version, from the JDK's release file. */
-    private static String launcherJvm() {
+    private static LauncherJvm launcherJvm() {
         String ferryJava = System.getenv("FERRY_JAVA");
         String javaHome = System.getenv("JAVA_HOME");
         String how = ferryJava != null && !ferryJava.isBlank() ? "FERRY_JAVA=" + ferryJava
@@ -387,15 +380,20 @@ public final class SnapshotVsPgloader {
             Path bin = ferryJava != null && !ferryJava.isBlank() ? Path.of(ferryJava)
                     : javaHome != null && !javaHome.isBlank() ? Path.of(javaHome, "bin", "java") : findOnPath("java");
             Path release = bin.toRealPath().getParent().getParent().resolve("release");
+            String runtime = "version unknown";
+            int feature = 0;
             for (String line : Files.readAllLines(release)) {
+                String value = line.substring(line.indexOf('=') + 1).replace("\"", "");
                 if (line.startsWith("JAVA_RUNTIME_VERSION=")) {
-                    return how + " (" + line.substring(line.indexOf('=') + 1).replace("\"", "") + ")";
+                    runtime = value;
+                } else if (line.startsWith("JAVA_VERSION=")) {
+                    feature = Integer.parseInt(value.split("[.+-]")[0]);
                 }
             }
+            return new LauncherJvm(how + " (" + runtime + ")", feature);
         } catch (Exception e) {
-            return how + " (version unknown: " + e.getMessage() + ")";
+            return new LauncherJvm(how + " (version unknown: " + e.getMessage() + ")", 0);
         }
-        return how;
     }
 
     private static Path findOnPath(String name) {

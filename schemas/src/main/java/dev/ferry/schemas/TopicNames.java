@@ -61,9 +61,15 @@ public final class TopicNames {
                 + Pattern.quote(EMBEDDED_SUFFIX));
     }
 
-    /** A name part without dots (dots separate the parts), unchanged when it is already legal. */
+    /**
+     * A name part without dots (dots separate the parts), unchanged when it is already legal. Kafka also refuses a topic
+     * whose name equals an existing one's once dots are read as underscores (their metric names would clash), so a
+     * name ending in {@code _embedded} is hashed too: table {@code x_embedded}'s topic would clash with table
+     * {@code x}'s {@link #embeddedTopic}.
+     */
     static String part(String name) {
-        if (LEGAL.matcher(name).matches() && name.length() <= MAX_PART && !name.startsWith("_")) {
+        if (LEGAL.matcher(name).matches() && name.length() <= MAX_PART && !name.startsWith("_")
+                && !name.endsWith(EMBEDDED_SUFFIX.replace('.', '_'))) {
             return name;
         }
         String cleaned = ILLEGAL_CHAR.matcher(name).replaceAll("_");

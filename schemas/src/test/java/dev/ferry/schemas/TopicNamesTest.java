@@ -60,6 +60,32 @@ class TopicNamesTest {
     }
 
     @Test
+    void noTwoTopicsOfASourceClashOnceDotsReadAsUnderscores() {
+        // Kafka refuses to create a topic whose name, with '.' read as '_', equals an existing topic's
+        // (kafka.common.internals.Topic.hasCollision): every topic of one source must stay apart that way too.
+        java.util.Set<String> tables = new java.util.LinkedHashSet<>(HOSTILE_TABLE_NAMES);
+        tables.addAll(List.of("x", "x_embedded", "x.embedded", "x_embedded_", "X_embedded", "x_embedded_embedded", "embedded",
+                "_embedded", "x-embedded", "dlq", "_dlq", "t_dlq", "x_dlq"));
+        Map<String, String> topicByUnified = new HashMap<>();
+        for (String table : tables) {
+            List<String> topics = List.of(TopicNames.tableTopic("ferry", "app", table), TopicNames.embeddedTopic("ferry", "app", table));
+            for (String topic : topics) {
+                String previous = topicByUnified.put(topic.replace('.', '_'), topic);
+                assertTrue(previous == null, "topics " + previous + " and " + topic + " clash in Kafka");
+            }
+        }
+        String dlq = TopicNames.deadLetterTopic("ferry", "app");
+        assertTrue(!topicByUnified.containsKey(dlq.replace('.', '_')), dlq + " clashes with " + topicByUnified.get(dlq.replace('.', '_')));
+        assertEquals("ferry.app.x_embedded_" + String.format("%08x", crc("x_embedded")), TopicNames.tableTopic("ferry", "app", "x_embedded"));
+    }
+
+    private static long crc(String name) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return crc.getValue();
+    }
+
+    @Test
     void twoDifferentSourcesNeverShareATopic() {
         assertFalse(TopicNames.tableTopic("ferry", "my app", "t").equals(TopicNames.tableTopic("ferry", "my_app", "t")));
         assertFalse(TopicNames.deadLetterTopic("ferry", "my app").equals(TopicNames.deadLetterTopic("ferry", "my_app")));
