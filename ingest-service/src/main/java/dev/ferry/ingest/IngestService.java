@@ -170,6 +170,7 @@ public final class IngestService implements AutoCloseable {
     private void send(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
                       DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
+        ensureTopics(batch);
         boolean initialSnapshot = true;
         // The records of a snapshot batch share one offset map: it is looked into once, not once per record.
         Map<String, ?> lastOffset = null;
@@ -185,7 +186,6 @@ public final class IngestService implements AutoCloseable {
                 acks.add(sendTooLarge(r, key, value));
                 continue;
             }
-            ensureTopic(r.topic());
             // With one partition there is nothing to choose: naming it spares the producer hashing every key.
             Integer partition = r.kafkaPartition() != null || settings.topicPartitions() != 1 ? r.kafkaPartition() : SINGLE_PARTITION;
             acks.add(producer.send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
@@ -264,18 +264,35 @@ public final class IngestService implements AutoCloseable {
         return producer.send(new ProducerRecord<>(topic, null, r.timestamp(), key, null, headers));
     }
 
-    private void ensureTopic(String topic) {
-        ensureTopic(topic, settings.topicPartitions(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(TopicNames.MAX_RECORD_BYTES)));
+    /** The table topics of a batch that are new to this service, created together (the first batch names every table). */
+    private void ensureTopics(List<ChangeEvent<SourceRecord, SourceRecord>> batch) {
+        Set<String> unknown = new java.util.LinkedHashSet<>();
+        String last = null;
+        for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
+            String topic = event.value().topic();
+            if (!topic.equals(last) && !knownTopics.contains(topic)) {
+                unknown.add(topic);
+            }
+            last = topic;
+        }
+        if (!unknown.isEmpty()) {
+            ensureTopic(unknown, settings.topicPartitions(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(TopicNames.MAX_RECORD_BYTES)));
+        }
     }
 
     private void ensureTopic(String topic, int partitions, Map<String, String> config) {
-        if (knownTopics.contains(topic)) {
-            return;
+        if (!knownTopics.contains(topic)) {
+            ensureTopic(Set.of(topic), partitions, config);
         }
-        KafkaTopics.ensure(admin, topic, partitions, config);
-        KafkaTopics.awaitLeaders(producer, topic, java.time.Duration.ofSeconds(60));
-        knownTopics.add(topic);
+    }
+
+    private void ensureTopic(Set<String> topics, int partitions, Map<String, String> config) {
+        KafkaTopics.ensure(admin, topics, partitions, config);
+        for (String topic : topics) {
+            KafkaTopics.awaitLeaders(producer, topic, java.time.Duration.ofSeconds(60));
+        }
+        knownTopics.addAll(topics);
     }
 
     /** Highest changelog seq whose records Kafka acknowledged; -1 before the snapshot is done. */

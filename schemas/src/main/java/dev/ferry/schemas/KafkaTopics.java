@@ -58,18 +58,30 @@ public final class KafkaTopics {
 
     /** Creates {@code name} unless it exists; a topic that exists is left as it is. */
     public static void ensure(Admin admin, String name, int partitions, Map<String, String> config) {
-        try {
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(config))).all().get(60, TimeUnit.SECONDS);
-            org.slf4j.LoggerFactory.getLogger(KafkaTopics.class).info("created topic {} ({} partition(s))", name, partitions);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e);
+        ensure(admin, List.of(name), partitions, config);
+    }
+
+    /**
+     * Creates each of {@code names} that does not exist, in one request (a snapshot of many tables created its topics one
+     * request after the other, ~45 ms each, while its rows waited); a topic that exists is left as it is.
+     */
+    public static void ensure(Admin admin, java.util.Collection<String> names, int partitions, Map<String, String> config) {
+        List<NewTopic> topics = names.stream().map(n -> new NewTopic(n, partitions, (short) 1).configs(config)).toList();
+        Map<String, org.apache.kafka.common.KafkaFuture<Void>> results = admin.createTopics(topics).values();
+        for (String name : names) {
+            try {
+                results.get(name).get(60, TimeUnit.SECONDS);
+                org.slf4j.LoggerFactory.getLogger(KafkaTopics.class).info("created topic {} ({} partition(s))", name, partitions);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while creating topic " + name, e);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot create topic " + name + ": " + e.getMessage(), e);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topic " + name, e);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create topic " + name + ": " + e.getMessage(), e);
         }
     }
 }
