@@ -405,6 +405,9 @@ public final class ReplicationBench {
             Latencies writerSide = Latencies.of(recordToPg, nStage);
             Latencies toWriterBegin = Latencies.of(recordToWriterBegin, nStage);
             Latencies writerTxn = Latencies.of(writerBeginToCommit, nStage);
+            if (applied.isEmpty()) {
+                throw new IllegalStateException("the apply log of the target table is empty: its trigger did not fire");
+            }
             double span = (lastApplyUs - startWallUs) / 1e6;
             double throughput = args.changes() / span;
             double offered = args.changes() / appSeconds;
@@ -502,6 +505,8 @@ public final class ReplicationBench {
                     END $$""");
             st.execute("CREATE CONSTRAINT TRIGGER bench_apply_log AFTER INSERT OR UPDATE OR DELETE ON public." + TABLE
                     + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION _bench.log_apply()");
+            // The writer's session runs with session_replication_role = replica, in which ordinary triggers do not fire.
+            st.execute("ALTER TABLE public." + TABLE + " ENABLE ALWAYS TRIGGER bench_apply_log");
         }
     }
 
