@@ -2,7 +2,6 @@ package dev.ferry.schemas;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Splits SQLite SQL text into tokens, as SQLite's own tokenizer does: quoted names ({@code "a b"}, {@code `a`},
@@ -21,7 +20,7 @@ public final class SqliteTokens {
 
         /** True for a bare word equal to {@code keyword}, ignoring ASCII case. */
         public boolean is(String keyword) {
-            return kind == Kind.WORD && text.equalsIgnoreCase(keyword);
+            return kind == Kind.WORD && sameName(text, keyword);
         }
 
         public boolean isOperator(String op) {
@@ -190,9 +189,28 @@ public final class SqliteTokens {
         return a.length() == b.length() && foldName(a).equals(foldName(b));
     }
 
-    /** Upper-cased word, for keyword comparisons. */
+    /** Upper-cased word, for keyword comparisons: ASCII letters only, as SQLite compares keywords. */
     public static String upper(Token t) {
-        return t.text().toUpperCase(Locale.ROOT);
+        return upperName(t.text());
+    }
+
+    /**
+     * {@code name} with ASCII a-z upper-cased and nothing else changed: SQLite matches keywords, type names and
+     * affinity rules ignoring ASCII case only, so {@code "ınt"} (dotless i) is not {@code INT} to it, though Java's
+     * {@code toUpperCase} makes it so.
+     */
+    public static String upperName(String name) {
+        char[] chars = null;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c >= 'a' && c <= 'z') {
+                if (chars == null) {
+                    chars = name.toCharArray();
+                }
+                chars[i] = (char) (c - ('a' - 'A'));
+            }
+        }
+        return chars == null ? name : new String(chars);
     }
 
     private static int quoted(String sql, int open, char quote) {

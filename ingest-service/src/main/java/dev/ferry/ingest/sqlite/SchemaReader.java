@@ -190,7 +190,7 @@ public final class SchemaReader {
     private static boolean hasNullKeys(Connection connection, String table, List<TableInfo.ColumnInfo> columns) throws SQLException {
         List<TableInfo.ColumnInfo> nullable = columns.stream().filter(c -> c.pkPosition() > 0 && !c.notNull()).toList();
         boolean rowidAlias = columns.stream().filter(c -> c.pkPosition() > 0).count() == 1
-                && nullable.size() == 1 && "INTEGER".equalsIgnoreCase(nullable.get(0).declaredType().trim());
+                && nullable.size() == 1 && dev.ferry.schemas.SqliteTokens.sameName("INTEGER", nullable.get(0).declaredType().trim());
         if (nullable.isEmpty() || rowidAlias) {
             return false;
         }

@@ -49,6 +49,25 @@ class SchemaReaderTest {
     }
 
     @Test
+    void onlyAnAsciiIntegerPrimaryKeyIsTheRowidSoALookAlikeKeyWithNullsIsKeyedByRowid() throws Exception {
+        // "ınteger" (dotless i) is INTEGER to Java's equalsIgnoreCase, not to SQLite: the column is an ordinary
+        // PRIMARY KEY, which SQLite lets hold NULL in several rows. Keyed by it, those rows would become one.
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "i.db", "CREATE TABLE look (k \u0131nteger PRIMARY KEY, v)",
+                "INSERT INTO look VALUES (NULL, 'a'), (NULL, 'b'), (1, 'c')", "CREATE TABLE real_alias (k INTEGER PRIMARY KEY, v)",
+                "INSERT INTO real_alias VALUES (NULL, 'a'), (NULL, 'b')");
+        try (Connection c = db.connect()) {
+            try (var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM look WHERE k IS NULL")) {
+                rs.next();
+                assertEquals(2, rs.getInt(1), "SQLite itself keeps two NULL keys: the column is not the rowid");
+            }
+            Map<String, TableInfo> tables = SchemaReader.readTables(c, null).stream().collect(Collectors.toMap(TableInfo::name, t -> t));
+            assertTrue(tables.get("look").keyedByRowid(), "NULL keys: keyed by rowid");
+            assertEquals(List.of("_ferry_rowid"), tables.get("look").keyColumns());
+            assertEquals(List.of("k"), tables.get("real_alias").keyColumns(), "an INTEGER PRIMARY KEY is the rowid: never NULL");
+        }
+    }
+
+    @Test
     void collationsChecksIndexesAndForeignKeysAreRead() throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "s.db",
                 "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE)",

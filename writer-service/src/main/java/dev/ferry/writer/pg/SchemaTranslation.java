@@ -149,7 +149,7 @@ public final class SchemaTranslation {
                 note(column, "type override: " + type.sql() + " instead of " + byRules.sql());
             } else if (c.getDeclaredType().isBlank()) {
                 note(column, "no declared type: text (values of every storage class become text; non-UTF-8 BLOBs are refused)");
-            } else if (TypeMapping.RULES.stream().noneMatch(r -> c.getDeclaredType().toUpperCase(Locale.ROOT).contains(r.contains()))) {
+            } else if (TypeMapping.RULES.stream().noneMatch(r -> SqliteTokens.upperName(c.getDeclaredType()).contains(r.contains()))) {
                 note(column, "declared type " + c.getDeclaredType() + " matches no rule: text (fallback)");
             }
             String collation = c.getCollation();
@@ -162,7 +162,7 @@ public final class SchemaTranslation {
                     note(column, "COLLATE NOCASE: the citext extension is not available, so the column is text and compares"
                             + " case-sensitively; query it with lower()");
                 }
-            } else if (collation != null && !collation.equalsIgnoreCase("BINARY")) {
+            } else if (collation != null && !SqliteTokens.sameName(collation, "BINARY")) {
                 note(column, "COLLATE " + collation + " has no PostgreSQL equivalent: ignored");
             }
             ColumnDefaults.Default d = ColumnDefaults.translate(c.getDefaultValue(), type, column);
@@ -246,7 +246,7 @@ public final class SchemaTranslation {
      */
     private void translateVectorIndexes(TableSchema source) {
         for (EmbeddingColumn e : source.getEmbeddings()) {
-            String method = e.getIndex().toLowerCase(java.util.Locale.ROOT);
+            String method = e.getIndex().toLowerCase(Locale.ROOT);
             if (method.equals("none")) {
                 continue;
             }

@@ -107,7 +107,7 @@ public final class TargetTable {
             return null;
         }
         List<Column> key = source.getColumns().stream().filter(c -> c.getPkPosition() > 0).toList();
-        return key.size() == 1 && key.get(0).getDeclaredType().trim().equalsIgnoreCase("INTEGER") ? key.get(0).getName() : null;
+        return key.size() == 1 && dev.ferry.schemas.SqliteTokens.sameName(key.get(0).getDeclaredType().trim(), "INTEGER") ? key.get(0).getName() : null;
     }
 
     /** The column of the rowid key of a table keyed by rowid (see {@link RowidColumn}). */
@@ -135,7 +135,7 @@ public final class TargetTable {
     }
 
     static boolean isNocase(String collation) {
-        return collation != null && collation.equalsIgnoreCase("NOCASE");
+        return collation != null && dev.ferry.schemas.SqliteTokens.sameName(collation, "NOCASE");
     }
 
     public String schema() {

@@ -5,7 +5,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -106,7 +105,7 @@ public final class TypeMapping {
 
     /** The rules alone: the first rule the declared type contains, else text. */
     public static PgType byDeclaredType(String declaredType) {
-        String upper = declaredType == null ? "" : declaredType.toUpperCase(Locale.ROOT);
+        String upper = declaredType == null ? "" : dev.ferry.schemas.SqliteTokens.upperName(declaredType);
         if (upper.isBlank()) {
             // No declared type: any storage class may appear; text holds all but BLOBs without loss.
             return PgType.TEXT;

@@ -131,6 +131,17 @@ class TypeMappingTest {
     }
 
     @Test
+    void declaredTypesMatchTheRulesIgnoringAsciiCaseOnly() {
+        // SQLite's affinity rules compare ASCII letters without case and nothing else: "ınt" (dotless i) and "ﬂoat"
+        // (the fl ligature) contain neither INT nor FLOA to SQLite, though Java's toUpperCase makes them INT and FLOAT.
+        assertEquals(PgType.BIGINT, TypeMapping.byDeclaredType("iNt"));
+        assertEquals(PgType.DOUBLE, TypeMapping.byDeclaredType("fLoAt"));
+        assertEquals(PgType.TEXT, TypeMapping.byDeclaredType("\u0131nt"));
+        assertEquals(PgType.TEXT, TypeMapping.byDeclaredType("\uFB02oat"));
+        assertEquals(PgType.BIGINT, TypeMapping.byDeclaredType("\u0131nt integer"), "the ASCII INT of the second word still counts");
+    }
+
+    @Test
     void theSqlOfEachTargetType() {
         Map<PgType, String> expected = new LinkedHashMap<>();
         expected.put(PgType.BIGINT, "bigint");
