@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -88,44 +89,102 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @throws IllegalStateException    if the broker fails to start or is not ready within 60 s
      */
     public static EmbeddedKafkaBroker start(Path dataDir, int port, Map<String, String> overrides) {
-        for (String key : overrides.keySet()) {
-            if (MANAGED_KEYS.contains(key)) {
-                throw new IllegalArgumentException("Broker setting '" + key
-                        + "' is managed by EmbeddedKafkaBroker and cannot be overridden");
+        return Plan.of(dataDir, port, overrides).run();
+    }
+
+    /**
+     * Starts a broker on {@code dataDir} on a thread of its own and returns at once, with the address it will answer
+     * on: work that needs no Kafka (reading SQLite, installing capture) can overlap the second or so the broker takes.
+     * Ports are chosen, and the overrides checked, before this returns.
+     */
+    public static Starting startInBackground(Path dataDir) {
+        Plan plan = Plan.of(dataDir, 0, Map.of());
+        CompletableFuture<EmbeddedKafkaBroker> started = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                started.complete(plan.run());
+            } catch (Throwable e) {
+                started.completeExceptionally(e);
+            }
+        }, "ferry-broker-start");
+        thread.setDaemon(true);
+        thread.start();
+        return new Starting(LOOPBACK + ":" + plan.brokerPort(), started);
+    }
+
+    /** A broker starting on its own thread ({@link #startInBackground}). */
+    public static final class Starting {
+        private final String bootstrapServers;
+        private final CompletableFuture<EmbeddedKafkaBroker> started;
+
+        private Starting(String bootstrapServers, CompletableFuture<EmbeddedKafkaBroker> started) {
+            this.bootstrapServers = bootstrapServers;
+            this.started = started;
+        }
+
+        /** The address the broker answers on once started. */
+        public String bootstrapServers() {
+            return bootstrapServers;
+        }
+
+        /** Completes once the broker answers admin requests, or with the error {@link #start} would have thrown. */
+        public CompletableFuture<EmbeddedKafkaBroker> started() {
+            return started;
+        }
+
+        /** Waits for the broker, throwing what {@link #start} would have thrown. */
+        public EmbeddedKafkaBroker await() {
+            try {
+                return started.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause().getMessage(), e.getCause());
             }
         }
-        long startNanos = System.nanoTime();
-        Path absoluteDataDir = dataDir.toAbsolutePath();
-        Path logDir = absoluteDataDir.resolve(LOG_DIR_NAME);
-        Path portsFile = absoluteDataDir.resolve(PORTS_FILE_NAME);
+    }
 
-        Properties previousPorts = readPorts(portsFile);
-        int brokerPort = port != 0 ? port : reusableOrFreePort(previousPorts, BROKER_PORT_KEY, -1);
-        int controllerPort = reusableOrFreePort(previousPorts, CONTROLLER_PORT_KEY, brokerPort);
+    /** What a start needs, chosen before the broker itself starts: ports, directories, settings. */
+    private record Plan(long startNanos, Path dataDir, Path portsFile, int brokerPort, int controllerPort, Map<String, String> overrides) {
 
-        boolean formatted = Files.exists(logDir.resolve("meta.properties"));
-        if (!formatted) {
-            format(logDir);
+        static Plan of(Path dataDir, int port, Map<String, String> overrides) {
+            for (String key : overrides.keySet()) {
+                if (MANAGED_KEYS.contains(key)) {
+                    throw new IllegalArgumentException("Broker setting '" + key
+                            + "' is managed by EmbeddedKafkaBroker and cannot be overridden");
+                }
+            }
+            long startNanos = System.nanoTime();
+            Path absoluteDataDir = dataDir.toAbsolutePath();
+            Path portsFile = absoluteDataDir.resolve(PORTS_FILE_NAME);
+            Properties previousPorts = readPorts(portsFile);
+            int brokerPort = port != 0 ? port : reusableOrFreePort(previousPorts, BROKER_PORT_KEY, -1);
+            int controllerPort = reusableOrFreePort(previousPorts, CONTROLLER_PORT_KEY, brokerPort);
+            return new Plan(startNanos, absoluteDataDir, portsFile, brokerPort, controllerPort, Map.copyOf(overrides));
         }
 
-        Properties props = config(logDir, brokerPort, controllerPort);
-        props.putAll(overrides);
-        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, absoluteDataDir, brokerPort);
-        try {
-            server.startup();
-            broker.awaitReady(startNanos);
-        } catch (RuntimeException e) {
-            broker.closeQuietly(e);
-            throw new IllegalStateException("Kafka broker failed to start at " + broker.bootstrapServers
-                    + " with data dir " + absoluteDataDir + ": " + e.getMessage(), e);
+        EmbeddedKafkaBroker run() {
+            Path logDir = dataDir.resolve(LOG_DIR_NAME);
+            boolean formatted = Files.exists(logDir.resolve("meta.properties"));
+            if (!formatted) {
+                format(logDir);
+            }
+            Properties props = config(logDir, brokerPort, controllerPort);
+            props.putAll(overrides);
+            KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dataDir, brokerPort);
+            try {
+                server.startup();
+                broker.awaitReady(startNanos);
+            } catch (RuntimeException e) {
+                broker.closeQuietly(e);
+                throw new IllegalStateException("Kafka broker failed to start at " + broker.bootstrapServers
+                        + " with data dir " + dataDir + ": " + e.getMessage(), e);
+            }
+            writePorts(portsFile, brokerPort, controllerPort);
+            log.info("Kafka broker started at {} in {} ms with data dir {} ({} log dir)",
+                    broker.bootstrapServers, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
+                    dataDir, formatted ? "existing" : "new");
+            return broker;
         }
-        writePorts(portsFile, brokerPort, controllerPort);
-
-        log.info("Kafka broker started at {} in {} ms with data dir {} ({} log dir)",
-                broker.bootstrapServers, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos),
-                absoluteDataDir, formatted ? "existing" : "new");
-        return broker;
     }
 
     /** The address clients should use, e.g. {@code 127.0.0.1:40123}. */

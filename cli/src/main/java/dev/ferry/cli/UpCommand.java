@@ -87,6 +87,7 @@ final class UpCommand implements Callable<Integer> {
         }, "ferry-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try (Pipeline pipeline = new Pipeline(options).withConfig(config).withReembed(reembed).withMetrics(metricsAddress, metricsPort)) {
+            long started = System.nanoTime();
             pipeline.start();
             LOG.info("ferry up: {} -> {} (Kafka {}); Ctrl-C to stop", options.sqlite(), options.jdbcUrl(), pipeline.bootstrapServers());
             LOG.info("metrics on http://{}:{}/metrics, health on /health", metricsAddress, pipeline.metricsPort());
@@ -96,8 +97,7 @@ final class UpCommand implements Callable<Integer> {
                     : null;
             SnapshotProgressView.Lines lines = new SnapshotProgressView.Lines();
             long reportEveryMs = Math.max(1, reportInterval) * 1000L;
-            long started = System.nanoTime();
-            long nextReport = started + reportEveryMs * 1_000_000L;
+            long nextReport = System.nanoTime() + reportEveryMs * 1_000_000L;
             try {
                 // With --until-caught-up the loop also looks at the progress every 100 ms, as `ferry cutover` does.
                 while (!stopRequested.await(untilCaughtUp ? 100 : reportEveryMs, TimeUnit.MILLISECONDS)) {

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -64,19 +65,22 @@ public final class IngestService implements AutoCloseable {
     private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
 
     private final Settings settings;
-    private final KafkaProducer<byte[], byte[]> producer;
-    private final Admin admin;
+    /** Kafka's clients, made by the engine thread before its first send, once Kafka is up ({@link #start(CompletableFuture)}). */
+    private volatile KafkaClients kafka;
+    private volatile CompletableFuture<?> kafkaReady = CompletableFuture.completedFuture(null);
+    private final MeterRegistry registry;
     private final Set<String> knownTopics = new HashSet<>();
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "ferry-ingest"));
     private final AtomicLong producedSeq = new AtomicLong(-1);
     private final AtomicLong recordsSent = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** Counted down once the engine polls its task or has stopped: before that, it cannot be stopped. */
+    private final java.util.concurrent.CountDownLatch settled = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean snapshotDone;
     private volatile boolean resnapshotting;
     private volatile long producedSchemaVersion = -1;
     private DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>> engine;
     private final IngestMetrics metrics;
-    private final KafkaClientMetrics producerMetrics;
 
     /** A service whose meters nobody reads (tests, tools). */
     public IngestService(Settings settings) {
@@ -86,6 +90,35 @@ public final class IngestService implements AutoCloseable {
     /** A service that records its meters (docs/metrics.md) and its producer's client metrics in {@code registry}. */
     public IngestService(Settings settings, MeterRegistry registry) {
         this.settings = settings;
+        this.registry = registry;
+        metrics = new IngestMetrics(registry, settings.sourceName(), settings.sqlitePath(), this::producedSeq);
+    }
+
+    /** The producer, the admin client and the producer's meters. */
+    private record KafkaClients(KafkaProducer<byte[], byte[]> producer, Admin admin, KafkaClientMetrics producerMetrics) {
+
+        void close() {
+            producerMetrics.close();
+            producer.close(java.time.Duration.ofSeconds(10));
+            admin.close(java.time.Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * The Kafka clients, made on first use: after {@code kafkaReady}, so that clients never knock at a broker still
+     * starting (each refused connection would be a warning). Engine thread.
+     */
+    private KafkaClients kafka() {
+        KafkaClients k = kafka;
+        if (k != null) {
+            return k;
+        }
+        try {
+            kafkaReady.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("Kafka did not start: " + cause.getMessage(), cause);
+        }
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -100,14 +133,26 @@ public final class IngestService implements AutoCloseable {
         p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(TopicNames.MAX_RECORD_BYTES));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "600000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry-ingest-" + settings.sourceName());
-        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()));
-        metrics = new IngestMetrics(registry, settings.sourceName(), settings.sqlitePath(), this::producedSeq);
-        producerMetrics = new KafkaClientMetrics(producer);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers()));
+        KafkaClientMetrics producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(registry);
+        k = new KafkaClients(producer, admin, producerMetrics);
+        kafka = k;
+        return k;
     }
 
+    /** Starts capture; Kafka must be up. */
     public void start() throws IOException {
+        start(CompletableFuture.completedFuture(null));
+    }
+
+    /**
+     * Starts capture while Kafka may still be starting: the connector opens SQLite, installs its triggers and reads the
+     * first rows at once, and its first batch waits for {@code kafkaReady}. If that fails, the ingest stops with it.
+     */
+    public void start(CompletableFuture<?> kafkaReady) throws IOException {
+        this.kafkaReady = kafkaReady;
         Files.createDirectories(settings.offsetsFile().toAbsolutePath().getParent());
         Properties props = new Properties();
         props.put("name", "ferry-ingest-" + settings.sourceName());
@@ -130,6 +175,13 @@ public final class IngestService implements AutoCloseable {
                     if (!success) {
                         LOG.error("ingest stopped: {}", message, error);
                         failure.compareAndSet(null, error != null ? error : new IllegalStateException(message));
+                    }
+                    settled.countDown();
+                })
+                .using(new DebeziumEngine.ConnectorCallback() {
+                    @Override
+                    public void pollingStarted() {
+                        settled.countDown();
                     }
                 })
                 .notifying(new DebeziumEngine.ChangeConsumer<ChangeEvent<SourceRecord, SourceRecord>>() {
@@ -188,7 +240,7 @@ public final class IngestService implements AutoCloseable {
             }
             // With one partition there is nothing to choose: naming it spares the producer hashing every key.
             Integer partition = r.kafkaPartition() != null || settings.topicPartitions() != 1 ? r.kafkaPartition() : SINGLE_PARTITION;
-            acks.add(producer.send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
+            acks.add(kafka().producer().send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
         }
         inFlight.addLast(new InFlight(batch, committer, acks));
         while (inFlight.size() > (initialSnapshot ? 1 : 0)) {
@@ -261,7 +313,7 @@ public final class IngestService implements AutoCloseable {
         String topic = TopicNames.deadLetterTopic(settings.topicPrefix(), settings.sourceName());
         ensureTopic(topic, 1, TopicNames.DEAD_LETTER_TOPIC_CONFIG);
         var headers = DeadLetterHeaders.of(reason, r.topic(), null, null, table, column);
-        return producer.send(new ProducerRecord<>(topic, null, r.timestamp(), key, null, headers));
+        return kafka().producer().send(new ProducerRecord<>(topic, null, r.timestamp(), key, null, headers));
     }
 
     /** The table topics of a batch that are new to this service, created together (the first batch names every table). */
@@ -288,9 +340,10 @@ public final class IngestService implements AutoCloseable {
     }
 
     private void ensureTopic(Set<String> topics, int partitions, Map<String, String> config) {
-        KafkaTopics.ensure(admin, topics, partitions, config);
+        KafkaClients k = kafka();
+        KafkaTopics.ensure(k.admin(), topics, partitions, config);
         for (String topic : topics) {
-            KafkaTopics.awaitLeaders(producer, topic, java.time.Duration.ofSeconds(60));
+            KafkaTopics.awaitLeaders(k.producer(), topic, java.time.Duration.ofSeconds(60));
         }
         knownTopics.addAll(topics);
     }
@@ -332,11 +385,18 @@ public final class IngestService implements AutoCloseable {
     public void close() {
         try {
             if (engine != null) {
+                // The engine refuses to stop while its task starts (it would leak what the task opened) and would then
+                // run on: wait until it polls or has failed.
+                if (!settled.await(30, TimeUnit.SECONDS)) {
+                    LOG.warn("ingest engine still starting after 30 s; stopping it anyway");
+                }
                 engine.close();
             }
         } catch (IOException | IllegalStateException e) {
             // IllegalStateException: the engine already shut down, e.g. after kill() or a failure.
             LOG.debug("stopping the ingest engine: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         executor.shutdown();
         try {
@@ -347,8 +407,9 @@ public final class IngestService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         metrics.close();
-        producerMetrics.close();
-        producer.close(java.time.Duration.ofSeconds(10));
-        admin.close(java.time.Duration.ofSeconds(10));
+        KafkaClients k = kafka;
+        if (k != null) {
+            k.close();
+        }
     }
 }
