@@ -173,6 +173,26 @@ class FerryCommandTest {
         }
     }
 
+    @Test
+    void aBrokerThatCannotStartStopsUpWithExitOneAndLeavesNoIngestRunning() throws Exception {
+        // The ingest starts while the broker starts: when the broker fails, the ingest must stop too, not run on.
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "b.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
+                "INSERT INTO t VALUES (1, 'a')");
+        Path state = Files.createDirectories(dir.resolve("state"));
+        Files.writeString(state.resolve("kafka"), "a file where the broker's directory should be");
+        try (PostgresTestDatabase pg = PostgresTestDatabase.create()) {
+            Run run = ferry("up", "--sqlite", db.path().toString(), "--postgres", pg.jdbcUrl(), "--data-dir", state.toString(),
+                    "--metrics-port", "0", "--until-caught-up");
+            assertEquals(1, run.exitCode(), run.err());
+            assertTrue(run.err().contains("Could not format Kafka log dir"), run.err());
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().equals("ferry-ingest"))) {
+                assertTrue(System.nanoTime() < deadline, "the ingest engine still runs after ferry up failed");
+                Thread.sleep(50);
+            }
+        }
+    }
+
     private static List<String> schema(SqliteTestDatabase db) throws Exception {
         List<String> rows = new ArrayList<>();
         try (Connection c = db.connect(); Statement st = c.createStatement();
