@@ -151,7 +151,7 @@ public final class Pipeline implements AutoCloseable {
         }
         if (options.bootstrapServers() == null) {
             // The embedded broker takes a second or so to start. Meanwhile the ingest opens SQLite, installs its triggers
-            // and reads the first rows; its first batch waits for the broker (Chinook: 3.15 s -> see docs/benchmarks.md).
+            // and reads its first rows; its first batch waits for the broker (docs/benchmarks.md, "JDK 25's AOT cache").
             EmbeddedKafkaBroker.Starting starting = EmbeddedKafkaBroker.startInBackground(options.dataDir().resolve("kafka"));
             bootstrapServers = starting.bootstrapServers();
             try {
