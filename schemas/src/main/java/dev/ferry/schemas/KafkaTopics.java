@@ -73,6 +73,13 @@ public final class KafkaTopics {
                 results.get(name).get(60, TimeUnit.SECONDS);
                 org.slf4j.LoggerFactory.getLogger(KafkaTopics.class).info("created topic {} ({} partition(s))", name, partitions);
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof org.apache.kafka.common.errors.InvalidTopicException
+                        && String.valueOf(e.getCause().getMessage()).contains("collides")) {
+                    throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage() + " (Kafka takes '.'"
+                            + " and '_' in topic names for one character: two ferry sources on one Kafka whose source and table names"
+                            + " combine alike, such as source a with table b_c and source a_b with table c, need another --source-name"
+                            + ")", e);
+                }
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e);
                 }
