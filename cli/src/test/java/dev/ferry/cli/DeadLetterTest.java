@@ -61,6 +61,39 @@ class DeadLetterTest {
         }
     }
 
+    @Test
+    void aRefusedRowWhoseTextKeyIsNotValidUtf8ArrivesWhenRetried(@TempDir Path brokerDir) throws Exception {
+        // Such a key travels as its bytes, as a BLOB key would; the retry must ask SQLite which of the two the row has,
+        // or it looks the row up as a BLOB, finds none, and the row is taken for deleted.
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "tags.db", "CREATE TABLE tags (name TEXT PRIMARY KEY, qty INTEGER)",
+                "INSERT INTO tags VALUES ('ok', 1)");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(brokerDir); PostgresTestDatabase pg = PostgresTestDatabase.create();
+             Pipeline pipeline = new Pipeline(new Pipeline.Options(db.path(), pg.jdbcUrl(), dir.resolve("state"), "tags",
+                     broker.bootstrapServers(), "ferry", "public", 1, false, Map.of(), Map.of("tags.name", "bytea")))) {
+            pipeline.start().awaitCaughtUp(Duration.ofMinutes(2));
+            try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+                st.execute("ALTER TABLE tags ADD CONSTRAINT small_qty CHECK (qty < 100)");
+            }
+            db.execute("INSERT INTO tags VALUES (CAST(X'C328' AS TEXT), 500)");
+            pipeline.awaitCaughtUp(Duration.ofMinutes(2));
+            assertEquals(1, pipeline.writer().deadLetters());
+            try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+                st.execute("ALTER TABLE tags DROP CONSTRAINT small_qty");
+            }
+            String[] where = {"--sqlite", db.path().toString(), "--bootstrap-servers", broker.bootstrapServers()};
+            FerryCommandTest.Run retry = FerryCommandTest.ferry(concat(new String[] {"dlq", "retry"}, where));
+            assertEquals(0, retry.exitCode(), retry.err());
+            assertTrue(retry.out().startsWith("1 row(s) queued"), retry.out());
+            pipeline.awaitCaughtUp(Duration.ofMinutes(2));
+            try (Connection c = pg.connect(); Statement st = c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT qty FROM tags WHERE name = '\\xc328'::bytea")) {
+                assertTrue(rs.next(), "the retried row is in PostgreSQL");
+                assertEquals(500, rs.getInt(1));
+            }
+            assertEquals(1, pipeline.writer().deadLetters(), "the retried row was written, not refused again");
+        }
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

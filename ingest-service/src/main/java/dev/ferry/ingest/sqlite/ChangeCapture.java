@@ -183,10 +183,11 @@ public final class ChangeCapture {
      */
     public static int requestReread(Connection connection, String table, List<List<Object>> keys) throws SQLException {
         java.nio.charset.Charset encoding = SqliteFile.textEncoding(connection);
+        List<List<Object>> resolved = textKeysAsText(connection, table, keys, encoding);
         return inTransaction(connection, () -> {
             try (var ps = connection.prepareStatement("INSERT INTO " + CHANGELOG + " (tbl, op, key, ts) VALUES (?, 'u', ?, "
                     + NOW_MS + ")")) {
-                for (List<Object> key : keys) {
+                for (List<Object> key : resolved) {
                     ps.setString(1, table);
                     ps.setString(2, KeyLiteral.format(key, encoding));
                     ps.addBatch();
@@ -195,6 +196,65 @@ public final class ChangeCapture {
             }
             return keys.size();
         });
+    }
+
+    /**
+     * A TEXT key whose bytes are not valid in the database's encoding travels as its bytes, as a BLOB key does (RowReader),
+     * so a key read back from Kafka cannot tell the two apart. SQLite can: a key whose row is not found with its bytes as a
+     * BLOB but is found with them as TEXT becomes {@link KeyLiteral.InvalidText}, which the changelog reader looks up as
+     * text. Otherwise the entry would find no row, and the row would be taken for deleted.
+     */
+    private static List<List<Object>> textKeysAsText(Connection connection, String table, List<List<Object>> keys,
+                                                     java.nio.charset.Charset encoding) throws SQLException {
+        TableInfo info = null;
+        List<List<Object>> resolved = new ArrayList<>(keys.size());
+        for (List<Object> key : keys) {
+            List<Object> asText = new ArrayList<>(key.size());
+            boolean invalidText = false;
+            for (Object value : key) {
+                byte[] bytes = value instanceof byte[] b ? b : value instanceof java.nio.ByteBuffer buffer ? bytesOf(buffer) : null;
+                Object text = bytes == null ? null : KeyLiteral.text(bytes, encoding);
+                invalidText |= text instanceof KeyLiteral.InvalidText;
+                asText.add(text instanceof KeyLiteral.InvalidText ? text : value);
+            }
+            if (invalidText) {
+                if (info == null) {
+                    info = SchemaReader.readTables(connection, java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(table)))
+                            .stream().findFirst().orElse(null);
+                }
+                if (info != null && info.keyExpressions("").size() == key.size() && !rowExists(connection, info, key)
+                        && rowExists(connection, info, asText)) {
+                    resolved.add(asText);
+                    continue;
+                }
+            }
+            resolved.add(key);
+        }
+        return resolved;
+    }
+
+    private static byte[] bytesOf(java.nio.ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+
+    private static boolean rowExists(Connection connection, TableInfo table, List<Object> key) throws SQLException {
+        List<String> keyExprs = table.keyExpressions("");
+        StringBuilder sql = new StringBuilder("SELECT 1 FROM ").append(quote(table.name())).append(" WHERE ");
+        for (int i = 0; i < keyExprs.size(); i++) {
+            sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i))
+                    .append(key.get(i) instanceof KeyLiteral.InvalidText ? " IS CAST(? AS TEXT)" : " IS ?");
+        }
+        try (var ps = connection.prepareStatement(sql.append(" LIMIT 1").toString())) {
+            for (int i = 0; i < key.size(); i++) {
+                Object v = key.get(i);
+                ps.setObject(i + 1, v instanceof KeyLiteral.InvalidText t ? t.bytes() : v instanceof java.nio.ByteBuffer b ? bytesOf(b) : v);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** Changelog rows not yet known to be in Kafka: after the committed seq, and after {@code producedSeq} when the caller knows it. */

@@ -118,7 +118,7 @@ public final class KeyLiteral {
     }
 
     /** The text of {@code bytes}; an {@link InvalidText} when they are not valid in {@code encoding} (a decoder would replace them). */
-    private static Object text(byte[] bytes, Charset encoding) {
+    static Object text(byte[] bytes, Charset encoding) {
         try {
             return encoding.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
