@@ -212,7 +212,7 @@ public final class ChangeCapture {
             List<Object> asText = new ArrayList<>(key.size());
             boolean invalidText = false;
             for (Object value : key) {
-                byte[] bytes = value instanceof byte[] b ? b : value instanceof java.nio.ByteBuffer buffer ? bytesOf(buffer) : null;
+                byte[] bytes = value instanceof byte[] b ? b : value instanceof java.nio.ByteBuffer buffer ? KeyLiteral.bytes(buffer) : null;
                 Object text = bytes == null ? null : KeyLiteral.text(bytes, encoding);
                 invalidText |= text instanceof KeyLiteral.InvalidText;
                 asText.add(text instanceof KeyLiteral.InvalidText ? text : value);
@@ -233,23 +233,10 @@ public final class ChangeCapture {
         return resolved;
     }
 
-    private static byte[] bytesOf(java.nio.ByteBuffer buffer) {
-        byte[] bytes = new byte[buffer.remaining()];
-        buffer.duplicate().get(bytes);
-        return bytes;
-    }
-
     private static boolean rowExists(Connection connection, TableInfo table, List<Object> key) throws SQLException {
-        List<String> keyExprs = table.keyExpressions("");
-        StringBuilder sql = new StringBuilder("SELECT 1 FROM ").append(quote(table.name())).append(" WHERE ");
-        for (int i = 0; i < keyExprs.size(); i++) {
-            sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i))
-                    .append(key.get(i) instanceof KeyLiteral.InvalidText ? " IS CAST(? AS TEXT)" : " IS ?");
-        }
-        try (var ps = connection.prepareStatement(sql.append(" LIMIT 1").toString())) {
+        try (var ps = connection.prepareStatement("SELECT 1 FROM " + quote(table.name()) + " WHERE " + table.keyCondition(key) + " LIMIT 1")) {
             for (int i = 0; i < key.size(); i++) {
-                Object v = key.get(i);
-                ps.setObject(i + 1, v instanceof KeyLiteral.InvalidText t ? t.bytes() : v instanceof java.nio.ByteBuffer b ? bytesOf(b) : v);
+                ps.setObject(i + 1, TableInfo.keyParameter(key.get(i)));
             }
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();

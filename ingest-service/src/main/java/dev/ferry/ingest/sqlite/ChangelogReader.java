@@ -101,18 +101,12 @@ public final class ChangelogReader implements AutoCloseable {
         }
         PreparedStatement ps = lookups.get(statement);
         if (ps == null) {
-            List<String> keyExprs = table.keyExpressions("");
-            StringBuilder sql = new StringBuilder("SELECT ").append(table.selectList()).append(" FROM ")
-                    .append(SqlIdentifiers.quote(table.name())).append(" WHERE ");
-            for (int i = 0; i < keyExprs.size(); i++) {
-                sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i))
-                        .append(key.get(i) instanceof KeyLiteral.InvalidText ? " IS CAST(? AS TEXT)" : " IS ?");
-            }
-            ps = connection.prepareStatement(sql.toString());
+            ps = connection.prepareStatement("SELECT " + table.selectList() + " FROM " + SqlIdentifiers.quote(table.name())
+                    + " WHERE " + table.keyCondition(key));
             lookups.put(statement, ps);
         }
         for (int i = 0; i < key.size(); i++) {
-            ps.setObject(i + 1, key.get(i) instanceof KeyLiteral.InvalidText t ? t.bytes() : key.get(i));
+            ps.setObject(i + 1, TableInfo.keyParameter(key.get(i)));
         }
         try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? RowReader.image(rs, table) : null;

@@ -102,9 +102,7 @@ public final class KeyLiteral {
             } else if (value instanceof byte[] bytes) {
                 sb.append("X'").append(HexFormat.of().withUpperCase().formatHex(bytes)).append('\'');
             } else if (value instanceof java.nio.ByteBuffer buffer) {
-                byte[] bytes = new byte[buffer.remaining()];
-                buffer.duplicate().get(bytes);
-                sb.append("X'").append(HexFormat.of().withUpperCase().formatHex(bytes)).append('\'');
+                sb.append("X'").append(HexFormat.of().withUpperCase().formatHex(bytes(buffer))).append('\'');
             } else if (value instanceof Long || value instanceof Integer) {
                 sb.append(value);
             } else if (value instanceof Double d) {
@@ -115,6 +113,13 @@ public final class KeyLiteral {
             }
         }
         return sb.toString();
+    }
+
+    /** The bytes of {@code buffer} from its position to its limit; the buffer is left as it was. */
+    static byte[] bytes(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
     }
 
     /** The text of {@code bytes}; an {@link InvalidText} when they are not valid in {@code encoding} (a decoder would replace them). */

@@ -85,6 +85,25 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
         return keyColumns().stream().map(c -> rowPrefix + SqlIdentifiers.quote(c)).toList();
     }
 
+    /**
+     * {@code WHERE} condition that finds the row of {@code key}: {@code IS ?} per key column, {@code IS CAST(? AS TEXT)}
+     * for a {@link KeyLiteral.InvalidText}, whose bytes are bound as text; bind with {@link #keyParameter}.
+     */
+    String keyCondition(List<Object> key) {
+        List<String> keyExprs = keyExpressions("");
+        StringBuilder sql = new StringBuilder();
+        for (int i = 0; i < keyExprs.size(); i++) {
+            sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i))
+                    .append(key.get(i) instanceof KeyLiteral.InvalidText ? " IS CAST(? AS TEXT)" : " IS ?");
+        }
+        return sql.toString();
+    }
+
+    /** The parameter of a key value in {@link #keyCondition}: bytes for invalid text and for a BLOB, the value otherwise. */
+    static Object keyParameter(Object value) {
+        return value instanceof KeyLiteral.InvalidText t ? t.bytes() : value instanceof java.nio.ByteBuffer b ? KeyLiteral.bytes(b) : value;
+    }
+
     /** The select list of a row image: the rowid first when it is the key, then every column. */
     String selectList() {
         StringBuilder sql = new StringBuilder();
