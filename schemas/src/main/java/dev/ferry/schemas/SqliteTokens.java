@@ -171,17 +171,7 @@ public final class SqliteTokens {
      * character as it is, so {@code "Ä"} and {@code "ä"} are two names (Java's case-insensitive comparison would make them one).
      */
     public static String foldName(String name) {
-        char[] chars = null;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c >= 'A' && c <= 'Z') {
-                if (chars == null) {
-                    chars = name.toCharArray();
-                }
-                chars[i] = (char) (c + ('a' - 'A'));
-            }
-        }
-        return chars == null ? name : new String(chars);
+        return shiftAsciiLetters(name, 'A', 'a' - 'A');
     }
 
     /** True when SQLite takes the two names for one (see {@link #foldName}). */
@@ -200,14 +190,19 @@ public final class SqliteTokens {
      * {@code toUpperCase} makes it so.
      */
     public static String upperName(String name) {
+        return shiftAsciiLetters(name, 'a', 'A' - 'a');
+    }
+
+    /** {@code name} with each of the 26 letters from {@code first} moved by {@code shift}; {@code name} itself when none is there. */
+    private static String shiftAsciiLetters(String name, char first, int shift) {
         char[] chars = null;
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            if (c >= 'a' && c <= 'z') {
+            if (c >= first && c < first + 26) {
                 if (chars == null) {
                     chars = name.toCharArray();
                 }
-                chars[i] = (char) (c - ('a' - 'A'));
+                chars[i] = (char) (c + shift);
             }
         }
         return chars == null ? name : new String(chars);
