@@ -223,6 +223,7 @@ public final class IngestService implements AutoCloseable {
                       DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         ensureTopics(batch);
+        KafkaProducer<byte[], byte[]> producer = kafka().producer();
         boolean initialSnapshot = true;
         // The records of a snapshot batch share one offset map: it is looked into once, not once per record.
         Map<String, ?> lastOffset = null;
@@ -240,7 +241,7 @@ public final class IngestService implements AutoCloseable {
             }
             // With one partition there is nothing to choose: naming it spares the producer hashing every key.
             Integer partition = r.kafkaPartition() != null || settings.topicPartitions() != 1 ? r.kafkaPartition() : SINGLE_PARTITION;
-            acks.add(kafka().producer().send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
+            acks.add(producer.send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
         }
         inFlight.addLast(new InFlight(batch, committer, acks));
         while (inFlight.size() > (initialSnapshot ? 1 : 0)) {
