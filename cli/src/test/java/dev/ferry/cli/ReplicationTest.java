@@ -43,7 +43,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * End to end: a real SQLite file written by a live "application" thread, the real Debezium engine, a real
+ * End to end: a real SQLite file written by a live "application" thread, the real ingest task loop, a real
  * KRaft broker, the real PostgreSQL. Every test ends with a row-by-row comparison of source and target.
  */
 class ReplicationTest {

@@ -43,11 +43,11 @@ final class IngestMetrics implements AutoCloseable {
     private final String source;
     private final Path sqlitePath;
     private final Map<String, Counter> records = new ConcurrentHashMap<>();
-    /** Topic → SQLite table, learned from the schema events: for records without labels. Engine thread only. */
+    /** Topic → SQLite table, learned from the schema events: for records without labels. Ingest thread only. */
     private final Map<String, String> tableOfTopic = new HashMap<>();
     private final Map<String, SnapshotProgress> snapshots = new ConcurrentHashMap<>();
     private final List<Meter> gauges = new CopyOnWriteArrayList<>();
-    /** Counts a table's rows off the engine thread: a full count of a big table takes seconds. */
+    /** Counts a table's rows off the ingest thread: a full count of a big table takes seconds. */
     private final ExecutorService counter = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ferry-ingest-metrics");
         t.setDaemon(true);
@@ -67,7 +67,7 @@ final class IngestMetrics implements AutoCloseable {
     }
 
     /**
-     * Counts the records of a batch Kafka acknowledged, and follows the snapshot through them. Engine thread. The
+     * Counts the records of a batch Kafka acknowledged, and follows the snapshot through them. Ingest thread. The
      * labels come from the records' {@link RecordLabels} headers, so nothing is decoded here.
      */
     void acknowledged(List<SourceRecord> batch) {
@@ -161,7 +161,7 @@ final class IngestMetrics implements AutoCloseable {
         return p;
     }
 
-    /** Written by the engine thread, read by scrapes. */
+    /** Written by the ingest thread, read by scrapes. */
     private static final class SnapshotProgress {
         static final int WAITING = 0;
         static final int READING = 1;

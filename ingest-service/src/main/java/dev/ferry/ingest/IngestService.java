@@ -3,13 +3,11 @@ package dev.ferry.ingest;
 import dev.ferry.ingest.connect.SqliteSourceConfig;
 import dev.ferry.ingest.connect.SourceOffset;
 import dev.ferry.ingest.connect.SqliteSourceConnector;
+import dev.ferry.ingest.connect.TaskOffsets;
 import dev.ferry.schemas.EventCodec;
 import dev.ferry.schemas.DeadLetterHeaders;
 import dev.ferry.schemas.KafkaTopics;
 import dev.ferry.schemas.TopicNames;
-import io.debezium.embedded.Connect;
-import io.debezium.engine.ChangeEvent;
-import io.debezium.engine.DebeziumEngine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,16 +37,23 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.apache.kafka.connect.source.SourceTaskContext;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the SQLite source connector in the Debezium embedded engine and writes its records to Kafka.
- * A batch is marked processed only after Kafka acknowledged every record of it, so the engine's stored
- * offset (and the changelog trimming that follows it) never runs ahead of what Kafka holds.
+ * Runs the SQLite source connector's task in this process and writes its records to Kafka, as a Kafka Connect
+ * worker would (docs/adr/0005-own-task-loop.md): poll the task, send the records, and once Kafka acknowledged a
+ * batch, note its offset; every second the noted offset is stored and the task told ({@link SourceTask#commit}),
+ * so the stored offset (and the changelog trimming that follows it) never runs ahead of what Kafka holds.
  */
 public final class IngestService implements AutoCloseable {
 
@@ -65,7 +70,7 @@ public final class IngestService implements AutoCloseable {
     private static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
 
     private final Settings settings;
-    /** Kafka's clients, made by the engine thread before its first send, once Kafka is up ({@link #start(CompletableFuture)}). */
+    /** Kafka's clients, made by the ingest thread before its first send, once Kafka is up ({@link #start(CompletableFuture)}). */
     private volatile KafkaClients kafka;
     private volatile CompletableFuture<?> kafkaReady = CompletableFuture.completedFuture(null);
     private final MeterRegistry registry;
@@ -74,12 +79,17 @@ public final class IngestService implements AutoCloseable {
     private final AtomicLong producedSeq = new AtomicLong(-1);
     private final AtomicLong recordsSent = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    /** Counted down once the engine polls its task or has stopped: before that, it cannot be stopped. */
-    private final java.util.concurrent.CountDownLatch settled = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean snapshotDone;
     private volatile boolean resnapshotting;
     private volatile long producedSchemaVersion = -1;
-    private DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>> engine;
+    /** Set by {@link #close()}: the task loop ends after the poll under way. */
+    private volatile boolean stopping;
+    /** Set by {@link #kill()}: the task loop ends without storing offsets, as a crash would. */
+    private volatile boolean killed;
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    private SourceTask task;
+    private TaskOffsets offsets;
+    private long lastFlushMs;
     private final IngestMetrics metrics;
 
     /** A service whose meters nobody reads (tests, tools). */
@@ -106,7 +116,7 @@ public final class IngestService implements AutoCloseable {
 
     /**
      * The Kafka clients, made on first use: after {@code kafkaReady}, so that clients never knock at a broker still
-     * starting (each refused connection would be a warning). Engine thread.
+     * starting (each refused connection would be a warning). Ingest thread.
      */
     private KafkaClients kafka() {
         KafkaClients k = kafka;
@@ -114,8 +124,11 @@ public final class IngestService implements AutoCloseable {
             return k;
         }
         try {
-            kafkaReady.join();
-        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            kafkaReady.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new org.apache.kafka.common.errors.InterruptException(e);
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new IllegalStateException("Kafka did not start: " + cause.getMessage(), cause);
         }
@@ -154,81 +167,133 @@ public final class IngestService implements AutoCloseable {
     public void start(CompletableFuture<?> kafkaReady) throws IOException {
         this.kafkaReady = kafkaReady;
         Files.createDirectories(settings.offsetsFile().toAbsolutePath().getParent());
-        Properties props = new Properties();
-        props.put("name", "ferry-ingest-" + settings.sourceName());
-        props.put("connector.class", SqliteSourceConnector.class.getName());
-        props.put("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
-        props.put("offset.storage.file.filename", settings.offsetsFile().toAbsolutePath().toString());
-        props.put("offset.flush.interval.ms", "1000");
-        // One engine thread converts the records: the engine's default (a cached pool) hands every record to an idle
-        // thread through a SynchronousQueue, a wake-up per record; one thread draining a queue cost 5 % less CPU in a
-        // 1M-row snapshot (docs/benchmarks.md).
-        props.put("record.processing.threads", "1");
+        Map<String, String> props = new java.util.HashMap<>();
         props.put(SqliteSourceConfig.SQLITE_PATH, settings.sqlitePath().toAbsolutePath().toString());
         props.put(SqliteSourceConfig.SOURCE_NAME, settings.sourceName());
         props.put(SqliteSourceConfig.TOPIC_PREFIX, settings.topicPrefix());
         props.put(SqliteSourceConfig.TOPIC_PARTITIONS, Integer.toString(settings.topicPartitions()));
         props.putAll(settings.connectorOverrides());
-        engine = DebeziumEngine.create(Connect.class)
-                .using(props)
-                .using((success, message, error) -> {
-                    if (!success) {
-                        LOG.error("ingest stopped: {}", message, error);
-                        failure.compareAndSet(null, error != null ? error : new IllegalStateException(message));
-                    }
-                    settled.countDown();
-                })
-                .using(new DebeziumEngine.ConnectorCallback() {
-                    @Override
-                    public void pollingStarted() {
-                        settled.countDown();
-                    }
-                })
-                .notifying(new DebeziumEngine.ChangeConsumer<ChangeEvent<SourceRecord, SourceRecord>>() {
-                    @Override
-                    public void handleBatch(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
-                                            DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer)
-                            throws InterruptedException {
-                        send(batch, committer);
-                    }
-
-                    @Override
-                    public boolean supportsTombstoneEvents() {
-                        return true;
-                    }
-                })
-                .build();
-        executor.execute(engine);
+        executor.execute(() -> runTask(props));
         LOG.info("ingest of {} started (source {}, Kafka {})", settings.sqlitePath(), settings.sourceName(), settings.bootstrapServers());
     }
 
-    /** A batch handed to the producer, with its acknowledgements still to come. */
-    private record InFlight(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
-                            DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer,
-                            List<Future<RecordMetadata>> acks) {
+    /** The connector's name: the namespace of its offsets (the Debezium engine before ferry's own loop used it too). */
+    private String connectorName() {
+        return "ferry-ingest-" + settings.sourceName();
     }
 
-    /** Batches sent, not yet marked processed; oldest first. Engine thread only. */
+    /**
+     * The task's life, on the ingest thread: start, poll and send until {@link #close()} or {@link #kill()}, then
+     * store the offsets Kafka acknowledged (not after a kill) and stop. A failure stops the loop and is kept for
+     * {@link #failure()}; nothing after the last stored offset is lost, it is read again at the next start.
+     */
+    private void runTask(Map<String, String> props) {
+        boolean started = false;
+        try {
+            SqliteSourceConnector connector = new SqliteSourceConnector();
+            List<String> invalid = connector.validate(props).configValues().stream()
+                    .filter(v -> !v.errorMessages().isEmpty())
+                    .map(v -> v.name() + ": " + String.join("; ", v.errorMessages()))
+                    .toList();
+            if (!invalid.isEmpty()) {
+                throw new ConfigException("invalid connector option(s): " + String.join(", ", invalid));
+            }
+            connector.start(props);
+            offsets = new TaskOffsets(settings.offsetsFile(), connectorName());
+            task = new dev.ferry.ingest.connect.SqliteSourceTask();
+            task.initialize(new TaskContext(connector.taskConfigs(1).get(0), offsets.reader()));
+            task.start(connector.taskConfigs(1).get(0));
+            started = true;
+            while (!stopping) {
+                List<SourceRecord> batch = task.poll();
+                if (batch != null && !batch.isEmpty()) {
+                    send(batch);
+                }
+                maybeFlushOffsets(false);
+            }
+            maybeFlushOffsets(true);
+        } catch (InterruptedException e) {
+            if (!stopping) {
+                fail(e);
+            }
+        } catch (Throwable e) {
+            // An interrupt from kill() or close() surfaces in many shapes (a closed channel, an interrupted SQLite call).
+            if (!stopping) {
+                fail(e);
+            }
+        } finally {
+            if (started) {
+                try {
+                    task.stop();
+                } catch (RuntimeException e) {
+                    LOG.warn("stopping the SQLite capture task: {}", e.getMessage(), e);
+                }
+            }
+            if (offsets != null) {
+                offsets.close();
+            }
+            stopped.countDown();
+        }
+    }
+
+    private void fail(Throwable e) {
+        LOG.error("ingest stopped: {}", e.getMessage(), e);
+        failure.compareAndSet(null, e);
+    }
+
+    /** The context a Connect worker gives its task: its options and its stored offsets. */
+    private record TaskContext(Map<String, String> configs, OffsetStorageReader offsetStorageReader) implements SourceTaskContext {
+
+        /** The task registers no plugin metrics of Kafka's; ferry's own are in {@link IngestMetrics}. */
+        @Override
+        public PluginMetrics pluginMetrics() {
+            return null;
+        }
+    }
+
+    /**
+     * Stores the offsets noted since the last store, at most once per {@link #OFFSET_FLUSH_INTERVAL_MS} (always when
+     * {@code now}), then lets the task trim what they cover: the first batch after a quiet second is stored at once.
+     * Not after a kill: a crash stores nothing either.
+     */
+    private void maybeFlushOffsets(boolean now) throws InterruptedException {
+        long time = System.currentTimeMillis();
+        if (killed || (!now && time - lastFlushMs < OFFSET_FLUSH_INTERVAL_MS)) {
+            return;
+        }
+        if (offsets.flush(OFFSET_FLUSH_TIMEOUT_MS)) {
+            lastFlushMs = time;
+            task.commit();
+        }
+    }
+
+    /** How often the acknowledged offset is stored (and the changelog trimmed): a crash repeats at most this much. */
+    private static final long OFFSET_FLUSH_INTERVAL_MS = 1000;
+    private static final long OFFSET_FLUSH_TIMEOUT_MS = 30_000;
+
+    /** A batch handed to the producer, with its acknowledgements still to come. */
+    private record InFlight(List<SourceRecord> batch, List<Future<RecordMetadata>> acks) {
+    }
+
+    /** Batches sent, not yet marked processed; oldest first. Ingest thread only. */
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
 
     /**
      * Sends a batch. A batch is marked processed only once Kafka acknowledged all of it, in order. While the first
-     * snapshot is read, one batch may wait for its acknowledgements while the engine reads the next: an interrupted
+     * snapshot is read, one batch may wait for its acknowledgements while the task reads the next: an interrupted
      * first snapshot starts over whatever offset was stored, so nothing depends on marking it early, and the
      * snapshot's last batch carries the stream offset, which waits for everything before it. Any other batch is
      * marked before this returns, so the stored offset, the changelog trimming and {@link #producedSeq()} follow it
      * at once.
      */
-    private void send(List<ChangeEvent<SourceRecord, SourceRecord>> batch,
-                      DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
+    private void send(List<SourceRecord> batch) throws InterruptedException {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         ensureTopics(batch);
         KafkaProducer<byte[], byte[]> producer = kafka().producer();
         boolean initialSnapshot = true;
         // The records of a snapshot batch share one offset map: it is looked into once, not once per record.
         Map<String, ?> lastOffset = null;
-        for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
-            SourceRecord r = event.value();
+        for (SourceRecord r : batch) {
             if (r.sourceOffset() != lastOffset) {
                 lastOffset = r.sourceOffset();
                 initialSnapshot &= !SourceOffset.isStream(lastOffset);
@@ -243,36 +308,31 @@ public final class IngestService implements AutoCloseable {
             Integer partition = r.kafkaPartition() != null || settings.topicPartitions() != 1 ? r.kafkaPartition() : SINGLE_PARTITION;
             acks.add(producer.send(new ProducerRecord<>(r.topic(), partition, r.timestamp(), key, value)));
         }
-        inFlight.addLast(new InFlight(batch, committer, acks));
+        inFlight.addLast(new InFlight(batch, acks));
         while (inFlight.size() > (initialSnapshot ? 1 : 0)) {
             markAcknowledged(inFlight.removeFirst());
         }
     }
 
     private void markAcknowledged(InFlight sent) throws InterruptedException {
-        List<ChangeEvent<SourceRecord, SourceRecord>> batch = sent.batch();
+        List<SourceRecord> batch = sent.batch();
         try {
             for (Future<RecordMetadata> ack : sent.acks()) {
                 ack.get();
             }
         } catch (ExecutionException e) {
-            // Throwing stops the engine before any offset of this batch is stored: nothing is lost, the batch is read again on restart.
+            // Throwing stops the task before any offset of this batch is stored: nothing is lost, the batch is read again on restart.
             throw new IllegalStateException("Kafka did not accept a batch of " + batch.size() + " record(s): " + e.getCause().getMessage(), e.getCause());
         }
         try {
-            List<SourceRecord> records = new ArrayList<>(batch.size());
-            for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
-                records.add(event.value());
-            }
-            metrics.acknowledged(records);
+            metrics.acknowledged(batch);
         } catch (RuntimeException e) {
             // Metrics only describe the data: a fault in them must not stop the data.
             LOG.warn("cannot count a batch of {} record(s) in the metrics: {}", batch.size(), e.getMessage(), e);
         }
         Map<String, ?> lastOffset = null;
-        for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
-            sent.committer().markProcessed(event);
-            Map<String, ?> offset = event.value().sourceOffset();
+        for (SourceRecord r : batch) {
+            Map<String, ?> offset = r.sourceOffset();
             if (offset != lastOffset && SourceOffset.isStream(offset)) {
                 snapshotDone = true;
                 resnapshotting = SourceOffset.isResnapshot(offset);
@@ -281,8 +341,10 @@ public final class IngestService implements AutoCloseable {
             }
             lastOffset = offset;
         }
+        // Records come in offset order, all of one source partition: the last one's offset covers the batch.
+        SourceRecord last = batch.get(batch.size() - 1);
+        offsets.record(last.sourcePartition(), last.sourceOffset());
         recordsSent.addAndGet(batch.size());
-        sent.committer().markBatchFinished();
     }
 
     /**
@@ -318,11 +380,11 @@ public final class IngestService implements AutoCloseable {
     }
 
     /** The table topics of a batch that are new to this service, created together (the first batch names every table). */
-    private void ensureTopics(List<ChangeEvent<SourceRecord, SourceRecord>> batch) {
+    private void ensureTopics(List<SourceRecord> batch) {
         Set<String> unknown = new java.util.LinkedHashSet<>();
         String last = null;
-        for (ChangeEvent<SourceRecord, SourceRecord> event : batch) {
-            String topic = event.value().topic();
+        for (SourceRecord r : batch) {
+            String topic = r.topic();
             if (!topic.equals(last) && !knownTopics.contains(topic)) {
                 unknown.add(topic);
             }
@@ -368,41 +430,35 @@ public final class IngestService implements AutoCloseable {
         return recordsSent.get();
     }
 
-    /** The error that stopped the engine, if it stopped on one. */
+    /** The error that stopped the ingest, if it stopped on one. */
     public Throwable failure() {
         return failure.get();
     }
 
     /**
-     * Stops abruptly, as a crash would: the engine thread is interrupted mid-batch, so records may be in Kafka
+     * Stops abruptly, as a crash would: the ingest thread is interrupted mid-batch, so records may be in Kafka
      * whose offsets were never stored. A restart reads them again; the writer's upserts absorb the repeat.
      */
     public void kill() {
+        killed = true;
+        stopping = true;
         executor.shutdownNow();
         close();
     }
 
+    /** Stops after the poll under way, storing the offsets Kafka acknowledged. */
     @Override
     public void close() {
-        try {
-            if (engine != null) {
-                // The engine refuses to stop while its task starts (it would leak what the task opened) and would then
-                // run on: wait until it polls or has failed.
-                if (!settled.await(30, TimeUnit.SECONDS)) {
-                    LOG.warn("ingest engine still starting after 30 s; stopping it anyway");
-                }
-                engine.close();
-            }
-        } catch (IOException | IllegalStateException e) {
-            // IllegalStateException: the engine already shut down, e.g. after kill() or a failure.
-            LOG.debug("stopping the ingest engine: {}", e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stopping = true;
         executor.shutdown();
         try {
-            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.warn("ingest engine did not stop within 60 s");
+            // A poll ends within the poll interval or one batch; waiting for Kafka to start is interrupted.
+            if (!stopped.await(10, TimeUnit.SECONDS)) {
+                LOG.warn("ingest still busy 10 s after it was asked to stop; interrupting it");
+                executor.shutdownNow();
+                if (!stopped.await(50, TimeUnit.SECONDS)) {
+                    LOG.warn("ingest did not stop within 60 s");
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The connector's source offset, as the engine stores it after Kafka acknowledged the records before it.
+ * The connector's source offset, as the ingest stores it after Kafka acknowledged the records before it.
  *
  * @param phase         {@code snapshot} during the first snapshot, {@code stream} after it
  * @param seq           changelog entries up to this seq are in Kafka (the snapshot's mark while snapshotting)
@@ -37,7 +37,7 @@ public record SourceOffset(String phase, long seq, String captureId, long schema
         return map;
     }
 
-    /** The offset the engine stored, or null when there is none or it is not one of ferry's. */
+    /** The offset the ingest stored, or null when there is none or it is not one of ferry's. */
     static SourceOffset fromMap(Map<String, ?> map) {
         if (map == null || !(map.get("phase") instanceof String phase) || !(map.get("capture") instanceof String capture)) {
             return null;
@@ -62,7 +62,7 @@ public record SourceOffset(String phase, long seq, String captureId, long schema
         return STREAM.equals(phase);
     }
 
-    /** The same facts for the engine's callbacks, without parsing: is this a stream offset, and is a re-read going on. */
+    /** The same facts for the ingest's loop, without parsing: is this a stream offset, and is a re-read going on. */
     public static boolean isStream(Map<String, ?> map) {
         return STREAM.equals(map.get("phase"));
     }

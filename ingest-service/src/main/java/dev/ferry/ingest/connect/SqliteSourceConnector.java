@@ -6,7 +6,7 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.SourceConnector;
 
-/** Kafka Connect source connector for one SQLite file. Runs in ferry's embedded engine or in a Connect cluster. */
+/** Kafka Connect source connector for one SQLite file. Runs in ferry's ingest service or in a Connect cluster. */
 public final class SqliteSourceConnector extends SourceConnector {
 
     private Map<String, String> props;

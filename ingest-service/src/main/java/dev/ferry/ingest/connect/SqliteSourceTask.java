@@ -281,7 +281,7 @@ public final class SqliteSourceTask extends SourceTask {
         return installation;
     }
 
-    /** Called after the engine stored the offsets: changelog rows up to the committed seq can go. */
+    /** Called after the worker stored the offsets: changelog rows up to the committed seq can go. */
     @Override
     public void commit() {
         SourceOffset offset = SourceOffset.fromMap(context.offsetStorageReader().offset(records.sourcePartition()));
