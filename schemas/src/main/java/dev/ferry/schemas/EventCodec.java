@@ -175,6 +175,15 @@ public final class EventCodec {
             out.writeIndex(1);
             out.writeMapStart();
             out.setItemCount(image.size());
+            if (image instanceof RowImage row) {
+                for (int i = 0; i < row.size(); i++) {
+                    out.startItem();
+                    out.writeString(row.nameAt(i));
+                    writeValue(row.nameAt(i), row.valueAt(i), out);
+                }
+                out.writeMapEnd();
+                return;
+            }
             for (Map.Entry<String, Object> e : image.entrySet()) {
                 out.startItem();
                 out.writeString(e.getKey());

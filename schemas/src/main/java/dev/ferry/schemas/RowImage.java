@@ -84,6 +84,24 @@ public final class RowImage extends AbstractMap<String, Object> {
         append(name, value);
     }
 
+    /**
+     * Appends a column without looking for it first, for a producer whose names are distinct by construction (a table's
+     * columns, in order): a put would scan the names already there.
+     */
+    public void addDistinct(String name, Object value) {
+        append(Objects.requireNonNull(name, "a column name"), value);
+    }
+
+    /** The name of the {@code i}-th column, in the order of the event (no entry object, for the encoder). */
+    String nameAt(int i) {
+        return names[i];
+    }
+
+    /** The value of the {@code i}-th column. */
+    Object valueAt(int i) {
+        return values[i];
+    }
+
     private void append(String name, Object value) {
         if (size == names.length) {
             names = Arrays.copyOf(names, size * 2);

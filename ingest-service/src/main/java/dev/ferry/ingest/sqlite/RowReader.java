@@ -1,5 +1,6 @@
 package dev.ferry.ingest.sqlite;
 
+import dev.ferry.schemas.RowImage;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -46,15 +47,35 @@ final class RowReader {
         }
     }
 
+    /**
+     * The row's image, in column order. A table of up to {@link #SMALL_TABLE} columns gets a {@link RowImage} (two
+     * arrays: no hashing, no node per column), a wider one a hash map, where finding a key column by name stays cheap.
+     */
     static Map<String, Object> image(ResultSet rs, TableInfo table) throws SQLException {
-        Map<String, Object> image = new LinkedHashMap<>();
+        int width = table.columns().size() + (table.keyedByRowid() ? 1 : 0);
+        if (width > SMALL_TABLE) {
+            Map<String, Object> image = new LinkedHashMap<>(width * 4 / 3 + 1);
+            int column = 1;
+            if (table.keyedByRowid()) {
+                image.put(table.rowidColumn(), value(rs, column++));
+            }
+            for (TableInfo.ColumnInfo c : table.columns()) {
+                image.put(c.name(), value(rs, column++));
+            }
+            return image;
+        }
+        // A table's column names are distinct, and the rowid's name is none of them (TableInfo.rowidColumn).
+        RowImage image = new RowImage(width);
         int column = 1;
         if (table.keyedByRowid()) {
-            image.put(table.rowidColumn(), value(rs, column++));
+            image.addDistinct(table.rowidColumn(), value(rs, column++));
         }
         for (TableInfo.ColumnInfo c : table.columns()) {
-            image.put(c.name(), value(rs, column++));
+            image.addDistinct(c.name(), value(rs, column++));
         }
         return image;
     }
+
+    /** Widest table whose images are a {@link RowImage}, whose look-ups by name scan the columns. */
+    static final int SMALL_TABLE = 32;
 }
