@@ -2,8 +2,14 @@ package dev.ferry.ingest;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.ingest.connect.RecordLabels;
+import dev.ferry.ingest.connect.SourceOffset;
+import dev.ferry.ingest.connect.SqliteSourceConfig;
+import dev.ferry.ingest.connect.SqliteSourceTask;
+import dev.ferry.ingest.connect.TaskOffsets;
 import dev.ferry.ingest.sqlite.ChangeCapture;
 import dev.ferry.ingest.sqlite.SchemaReader;
 import dev.ferry.ingest.sqlite.SqliteFile;
@@ -26,7 +32,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTaskContext;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,6 +111,45 @@ class IngestMetricsTest {
             assertEquals(0, records(registry, "empty", "c"), "every op of a table is there from its schema event on");
             assertEquals(1, records(registry, "empty", "schema"));
         }
+    }
+
+    /** Every record the task emits is counted under its table and kind, the snapshot's last one (with the stream offset) too. */
+    @Test
+    void theTasksOwnSnapshotRecordsAreCountedByTableAndOp() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "task.db", "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)",
+                "INSERT INTO a VALUES (1, 'x'), (2, 'y'), (3, NULL)");
+        Map<String, String> props = Map.of(SqliteSourceConfig.SQLITE_PATH, db.path().toString(), SqliteSourceConfig.SOURCE_NAME, "s");
+        MeterRegistry registry = new SimpleMeterRegistry();
+        SqliteSourceTask task = new SqliteSourceTask();
+        try (TaskOffsets offsets = new TaskOffsets(dir.resolve("offsets.dat"), "ferry-ingest-s");
+             IngestMetrics metrics = new IngestMetrics(registry, "s", db.path(), () -> -1)) {
+            task.initialize(new SourceTaskContext() {
+                @Override
+                public Map<String, String> configs() {
+                    return props;
+                }
+
+                @Override
+                public OffsetStorageReader offsetStorageReader() {
+                    return offsets.reader();
+                }
+
+                @Override
+                public PluginMetrics pluginMetrics() {
+                    return null;
+                }
+            });
+            task.start(props);
+            List<SourceRecord> batch = task.poll();
+            assertTrue(SourceOffset.isStream(batch.get(batch.size() - 1).sourceOffset()), "one batch holds the whole snapshot");
+            metrics.acknowledged(batch);
+            assertEquals(1, gauge(registry, "ferry.snapshot.done", "a"));
+        } finally {
+            task.stop();
+        }
+        assertEquals(3, records(registry, "a", "r"));
+        assertEquals(2, records(registry, "a", "schema"), "the schema before the rows and the one that ends the snapshot");
+        assertNull(registry.find("ferry.ingest.records").tag("op", "unknown").counter(), "no record without its labels");
     }
 
     @Test

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.source.SourceRecord;
 
@@ -70,8 +69,8 @@ final class EventRecords {
         byte[] value = EventCodec.encodeSchema(table.schemaEvent(source, snapshotDone));
         List<SourceRecord> records = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
-            records.add(new SourceRecord(sourcePartition, offset, topic(table), p, Schema.BYTES_SCHEMA, SCHEMA_KEY,
-                    Schema.OPTIONAL_BYTES_SCHEMA, value, null, meta(table).labels().get(RecordLabels.SCHEMA)));
+            records.add(new RecordLabels.Labelled(sourcePartition, offset, topic(table), p, SCHEMA_KEY, value, null, table.name(),
+                    RecordLabels.SCHEMA, meta(table).labels().get(RecordLabels.SCHEMA)));
         }
         return records;
     }
@@ -96,13 +95,13 @@ final class EventRecords {
         // The constructor, not the builder: every field is set, and the builder's per-field checks and copies showed.
         ChangeEvent event = new ChangeEvent(before, image, op, new Source(source, table.name(), seq, snapshot, commitTsMs),
                 System.currentTimeMillis());
-        SourceRecord record = new SourceRecord(sourcePartition, offset, meta.topic(), null, Schema.BYTES_SCHEMA, key,
-                Schema.OPTIONAL_BYTES_SCHEMA, EventCodec.encodeChange(event), commitTsMs, meta.labels().get(op.name()));
+        SourceRecord record = new RecordLabels.Labelled(sourcePartition, offset, meta.topic(), null, key, EventCodec.encodeChange(event),
+                commitTsMs, table.name(), op.name(), meta.labels().get(op.name()));
         if (op != Op.d) {
             return List.of(record);
         }
-        SourceRecord tombstone = new SourceRecord(sourcePartition, offset, meta.topic(), null, Schema.BYTES_SCHEMA, key,
-                Schema.OPTIONAL_BYTES_SCHEMA, null, commitTsMs, meta.labels().get(RecordLabels.TOMBSTONE));
+        SourceRecord tombstone = new RecordLabels.Labelled(sourcePartition, offset, meta.topic(), null, key, null, commitTsMs,
+                table.name(), RecordLabels.TOMBSTONE, meta.labels().get(RecordLabels.TOMBSTONE));
         return List.of(record, tombstone);
     }
 

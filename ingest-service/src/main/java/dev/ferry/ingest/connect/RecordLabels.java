@@ -1,6 +1,7 @@
 package dev.ferry.ingest.connect;
 
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.header.Header;
@@ -35,12 +36,38 @@ public final class RecordLabels {
 
     /** The table label, or null when the record carries none. */
     public static String table(SourceRecord record) {
-        return value(record.headers(), TABLE);
+        return record instanceof Labelled l ? l.table : value(record.headers(), TABLE);
     }
 
     /** The op label, or null when the record carries none. */
     public static String op(SourceRecord record) {
-        return value(record.headers(), OP);
+        return record instanceof Labelled l ? l.op : value(record.headers(), OP);
+    }
+
+    /**
+     * A record that also holds its labels as fields, so that the ingest's metrics read two fields per record instead
+     * of searching its headers (12 % of the ingest thread's samples in a 1M-row snapshot). The headers are still
+     * there, for a Connect cluster.
+     */
+    static final class Labelled extends SourceRecord {
+        private final String table;
+        private final String op;
+
+        Labelled(Map<String, ?> sourcePartition, Map<String, ?> sourceOffset, String topic, Integer partition,
+                 byte[] key, byte[] value, Long timestamp, String table, String op, List<Header> headers) {
+            super(sourcePartition, sourceOffset, topic, partition, Schema.BYTES_SCHEMA, key, Schema.OPTIONAL_BYTES_SCHEMA, value,
+                    timestamp, headers);
+            this.table = table;
+            this.op = op;
+        }
+
+        /** The same record with another source offset. */
+        Labelled withOffset(Map<String, ?> offset) {
+            List<Header> headers = new java.util.ArrayList<>();
+            headers().forEach(headers::add);
+            return new Labelled(sourcePartition(), offset, topic(), kafkaPartition(), (byte[]) key(), (byte[]) value(), timestamp(),
+                    table, op, headers);
+        }
     }
 
     private static String value(Headers headers, String name) {

@@ -196,9 +196,8 @@ public final class SqliteSourceTask extends SourceTask {
         LOG.info("snapshot of {} done: {} row(s); streaming the changelog after seq {}", snapshotTables, snapshotRows, lastSeq);
         if (!out.isEmpty()) {
             // The last record carries the stream offset: a restart after it streams instead of snapshotting again.
-            SourceRecord last = out.remove(out.size() - 1);
-            out.add(new SourceRecord(last.sourcePartition(), streamOffset(), last.topic(), last.kafkaPartition(),
-                    last.keySchema(), last.key(), last.valueSchema(), last.value(), last.timestamp()));
+            RecordLabels.Labelled last = (RecordLabels.Labelled) out.remove(out.size() - 1);
+            out.add(last.withOffset(streamOffset()));
         }
     }
 
