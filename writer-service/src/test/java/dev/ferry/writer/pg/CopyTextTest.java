@@ -30,6 +30,15 @@ class CopyTextTest {
             long v = random.nextLong() >> random.nextInt(64);
             assertEquals(v + "\n", row(v));
         }
+        // Every power of ten and its neighbours, where the digit count changes.
+        for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 10 * 10; p *= 10) {
+            for (long v : new long[] {p - 1, p, p + 1, -p, -p + 1}) {
+                assertEquals(v + "\n", row(v));
+            }
+            if (p > Long.MAX_VALUE / 10) {
+                break;
+            }
+        }
     }
 
     @Test
