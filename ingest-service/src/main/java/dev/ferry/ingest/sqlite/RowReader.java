@@ -53,27 +53,24 @@ final class RowReader {
      */
     static Map<String, Object> image(ResultSet rs, TableInfo table) throws SQLException {
         int width = table.columns().size() + (table.keyedByRowid() ? 1 : 0);
-        if (width > SMALL_TABLE) {
-            Map<String, Object> image = new LinkedHashMap<>(width * 4 / 3 + 1);
-            int column = 1;
-            if (table.keyedByRowid()) {
-                image.put(table.rowidColumn(), value(rs, column++));
-            }
-            for (TableInfo.ColumnInfo c : table.columns()) {
-                image.put(c.name(), value(rs, column++));
-            }
-            return image;
-        }
-        // A table's column names are distinct, and the rowid's name is none of them (TableInfo.rowidColumn).
-        RowImage image = new RowImage(width);
+        Map<String, Object> image = width > SMALL_TABLE ? new LinkedHashMap<>(width * 4 / 3 + 1) : new RowImage(width);
         int column = 1;
         if (table.keyedByRowid()) {
-            image.addDistinct(table.rowidColumn(), value(rs, column++));
+            add(image, table.rowidColumn(), value(rs, column++));
         }
         for (TableInfo.ColumnInfo c : table.columns()) {
-            image.addDistinct(c.name(), value(rs, column++));
+            add(image, c.name(), value(rs, column++));
         }
         return image;
+    }
+
+    /** A table's column names are distinct, and the rowid's name is none of them (TableInfo.rowidColumn): no look-up first. */
+    private static void add(Map<String, Object> image, String name, Object value) {
+        if (image instanceof RowImage row) {
+            row.addDistinct(name, value);
+        } else {
+            image.put(name, value);
+        }
     }
 
     /** Widest table whose images are a {@link RowImage}, whose look-ups by name scan the columns. */

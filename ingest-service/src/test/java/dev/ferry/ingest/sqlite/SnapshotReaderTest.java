@@ -114,6 +114,37 @@ class SnapshotReaderTest {
         }
     }
 
+    /** Narrow tables' images are RowImages, wide ones hash maps: the same entries, in column order, either way. */
+    @Test
+    void imagesHoldEveryColumnInOrderForNarrowAndWideTables() throws SQLException {
+        for (int width : new int[] {1, RowReader.SMALL_TABLE - 1, RowReader.SMALL_TABLE, RowReader.SMALL_TABLE + 1, 70}) {
+            StringBuilder ddl = new StringBuilder("CREATE TABLE \"w" + width + "\" (\"c0\" INTEGER PRIMARY KEY");
+            StringBuilder values = new StringBuilder("INSERT INTO \"w" + width + "\" VALUES (7");
+            Object[] expected = new Object[2 * width];
+            expected[0] = "c0";
+            expected[1] = 7L;
+            for (int i = 1; i < width; i++) {
+                // Names in no sorted order.
+                String name = i == width - 1 && width > 2 ? "C1" : "z" + (width - i) + "_" + i;
+                ddl.append(", \"").append(name).append('"');
+                values.append(", ").append(i % 3 == 0 ? "NULL" : i % 3 == 1 ? "'t" + i + "'" : String.valueOf(i * 1.5));
+                expected[2 * i] = name;
+                expected[2 * i + 1] = i % 3 == 0 ? null : i % 3 == 1 ? "t" + i : i * 1.5;
+            }
+            db.execute(ddl.append(")").toString(), values.append(")").toString());
+            try (Connection c = SqliteFile.open(db.path())) {
+                String name = "w" + width;
+                TableInfo table = SchemaReader.readTables(c, null).stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+                try (SnapshotReader reader = new SnapshotReader(c, List.of(table))) {
+                    Map<String, Object> read = readAll(reader).get(name).get(0);
+                    Map<String, Object> want = image(expected);
+                    assertEquals(want, read, name);
+                    assertEquals(List.copyOf(want.keySet()), List.copyOf(read.keySet()), name + ": column order");
+                }
+            }
+        }
+    }
+
     @Test
     void everyValueKeepsItsOwnStorageClassWhateverTheColumnDeclares() throws SQLException {
         byte[] allBytes = new byte[256];
