@@ -206,10 +206,13 @@ public final class IngestService implements AutoCloseable {
             started = true;
             while (!stopping) {
                 List<SourceRecord> batch = task.poll();
-                if (batch != null && !batch.isEmpty()) {
+                boolean drained = batch == null || batch.isEmpty();
+                if (!drained) {
                     send(batch);
                 }
-                maybeFlushOffsets(false);
+                // Once the changelog is drained, what Kafka holds is stored (and trimmed) at once: the backlog a
+                // status shows is then 0, not up to a second behind.
+                maybeFlushOffsets(drained);
             }
             maybeFlushOffsets(true);
         } catch (InterruptedException e) {
@@ -252,9 +255,9 @@ public final class IngestService implements AutoCloseable {
     }
 
     /**
-     * Stores the offsets noted since the last store, at most once per {@link #OFFSET_FLUSH_INTERVAL_MS} (always when
-     * {@code now}), then lets the task trim what they cover: the first batch after a quiet second is stored at once.
-     * Not after a kill: a crash stores nothing either.
+     * Stores the offsets noted since the last store, at most once per {@link #OFFSET_FLUSH_INTERVAL_MS} while batches
+     * keep coming, at once when {@code now} (the changelog is drained, or the ingest stops), then lets the task trim
+     * what they cover. Not after a kill: a crash stores nothing either.
      */
     private void maybeFlushOffsets(boolean now) throws InterruptedException {
         long time = System.currentTimeMillis();
