@@ -210,11 +210,11 @@ public final class IngestService implements AutoCloseable {
                 if (!drained) {
                     send(batch);
                 }
-                // Once the changelog is drained, what Kafka holds is stored (and trimmed) at once: the backlog a
-                // status shows is then 0, not up to a second behind.
-                maybeFlushOffsets(drained);
+                // Once the changelog is drained, what Kafka holds is stored (and trimmed) soon: the backlog a status
+                // shows is then 0, not up to a second behind.
+                maybeFlushOffsets(drained ? DRAINED_FLUSH_SPACING_MS : OFFSET_FLUSH_INTERVAL_MS);
             }
-            maybeFlushOffsets(true);
+            maybeFlushOffsets(0);
         } catch (InterruptedException e) {
             if (!stopping) {
                 fail(e);
@@ -255,13 +255,12 @@ public final class IngestService implements AutoCloseable {
     }
 
     /**
-     * Stores the offsets noted since the last store, at most once per {@link #OFFSET_FLUSH_INTERVAL_MS} while batches
-     * keep coming, at once when {@code now} (the changelog is drained, or the ingest stops), then lets the task trim
-     * what they cover. Not after a kill: a crash stores nothing either.
+     * Stores the offsets noted since the last store unless the last store is less than {@code spacingMs} old, then
+     * lets the task trim what they cover. Not after a kill: a crash stores nothing either.
      */
-    private void maybeFlushOffsets(boolean now) throws InterruptedException {
+    private void maybeFlushOffsets(long spacingMs) throws InterruptedException {
         long time = System.currentTimeMillis();
-        if (killed || (!now && time - lastFlushMs < OFFSET_FLUSH_INTERVAL_MS)) {
+        if (killed || time - lastFlushMs < spacingMs) {
             return;
         }
         if (offsets.flush(OFFSET_FLUSH_TIMEOUT_MS)) {
@@ -270,8 +269,13 @@ public final class IngestService implements AutoCloseable {
         }
     }
 
-    /** How often the acknowledged offset is stored (and the changelog trimmed): a crash repeats at most this much. */
+    /** How often the acknowledged offset is stored (and the changelog trimmed) while batches keep coming. */
     private static final long OFFSET_FLUSH_INTERVAL_MS = 1000;
+    /**
+     * Least time between two stores when the changelog is drained: a trickle of changes then trims at most ten times a
+     * second, each a short write transaction in the application's SQLite file.
+     */
+    private static final long DRAINED_FLUSH_SPACING_MS = 100;
     private static final long OFFSET_FLUSH_TIMEOUT_MS = 30_000;
 
     /** A batch handed to the producer, with its acknowledgements still to come. */
