@@ -38,7 +38,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,7 +51,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the SQLite source connector's task in this process and writes its records to Kafka, as a Kafka Connect
  * worker would (docs/adr/0005-own-task-loop.md): poll the task, send the records, and once Kafka acknowledged a
- * batch, note its offset; every second the noted offset is stored and the task told ({@link SourceTask#commit}),
+ * batch, note its offset; the noted offset is stored from time to time and the task told ({@link SourceTask#commit}),
  * so the stored offset (and the changelog trimming that follows it) never runs ahead of what Kafka holds.
  */
 public final class IngestService implements AutoCloseable {
@@ -199,10 +198,11 @@ public final class IngestService implements AutoCloseable {
                 throw new ConfigException("invalid connector option(s): " + String.join(", ", invalid));
             }
             connector.start(props);
+            Map<String, String> taskConfig = connector.taskConfigs(1).get(0);
             offsets = new TaskOffsets(settings.offsetsFile(), connectorName());
             task = new dev.ferry.ingest.connect.SqliteSourceTask();
-            task.initialize(new TaskContext(connector.taskConfigs(1).get(0), offsets.reader()));
-            task.start(connector.taskConfigs(1).get(0));
+            task.initialize(new TaskContext(taskConfig, offsets.reader()));
+            task.start(taskConfig);
             started = true;
             while (!stopping) {
                 List<SourceRecord> batch = task.poll();
@@ -215,12 +215,9 @@ public final class IngestService implements AutoCloseable {
                 maybeFlushOffsets(drained ? DRAINED_FLUSH_SPACING_MS : OFFSET_FLUSH_INTERVAL_MS);
             }
             maybeFlushOffsets(0);
-        } catch (InterruptedException e) {
-            if (!stopping) {
-                fail(e);
-            }
         } catch (Throwable e) {
-            // An interrupt from kill() or close() surfaces in many shapes (a closed channel, an interrupted SQLite call).
+            // An interrupt from kill() or close() surfaces in many shapes (InterruptedException, a closed channel, an
+            // interrupted SQLite call): only an error while running is a failure.
             if (!stopping) {
                 fail(e);
             }
