@@ -81,6 +81,8 @@ public final class IngestService implements AutoCloseable {
     private volatile boolean snapshotDone;
     private volatile boolean resnapshotting;
     private volatile long producedSchemaVersion = -1;
+    /** Set once the task loop is handed to its thread: only then is there a loop to wait for. */
+    private volatile boolean running;
     /** Set by {@link #close()}: the task loop ends after the poll under way. */
     private volatile boolean stopping;
     /** Set by {@link #kill()}: the task loop ends without storing offsets, as a crash would. */
@@ -173,6 +175,7 @@ public final class IngestService implements AutoCloseable {
         props.put(SqliteSourceConfig.TOPIC_PARTITIONS, Integer.toString(settings.topicPartitions()));
         props.putAll(settings.connectorOverrides());
         executor.execute(() -> runTask(props));
+        running = true;
         LOG.info("ingest of {} started (source {}, Kafka {})", settings.sqlitePath(), settings.sourceName(), settings.bootstrapServers());
     }
 
@@ -457,7 +460,7 @@ public final class IngestService implements AutoCloseable {
         executor.shutdown();
         try {
             // A poll ends within the poll interval or one batch; waiting for Kafka to start is interrupted.
-            if (!stopped.await(10, TimeUnit.SECONDS)) {
+            if (running && !stopped.await(10, TimeUnit.SECONDS)) {
                 LOG.warn("ingest still busy 10 s after it was asked to stop; interrupting it");
                 executor.shutdownNow();
                 if (!stopped.await(50, TimeUnit.SECONDS)) {
