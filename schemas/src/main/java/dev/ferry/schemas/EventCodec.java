@@ -246,13 +246,12 @@ public final class EventCodec {
      * Reads a change event as Avro's specific reader does for the schema of {@link ChangeEventWriter#FINGERPRINT}, without
      * its per-field lambdas and union resolution (a fifth of the writer's CPU in a snapshot): the same values come out
      * (String, Long, Double, ByteBuffer), in a {@link RowImage} (a {@code HashMap} for a row of more than
-     * {@value #SMALL_IMAGE} columns). Column names are decoded once per thread and shared by every row that names them.
+     * {@value RowImage#MAX_SCANNED_COLUMNS} columns). Column names are decoded once per thread and shared by every row that names them.
      * One per thread; used only while the schema's fingerprint is that one. EventCodecTest compares it with Avro's reader.
      */
     static final class ChangeEventReader implements DatumReader<ChangeEvent> {
 
         private static final dev.ferry.schemas.avro.Op[] OPS = dev.ferry.schemas.avro.Op.values();
-        static final int SMALL_IMAGE = 32;
         /** Distinct column names kept; a source with more (or hostile payloads) clears the cache between rows. */
         private static final int MAX_NAMES = 4096;
 
@@ -263,8 +262,8 @@ public final class EventCodec {
          * same order, so a name is recognised by comparing bytes, without hashing them for the map (a tenth of the
          * writer's CPU in a snapshot profile).
          */
-        private final String[] lastNames = new String[SMALL_IMAGE];
-        private final byte[][] lastNameBytes = new byte[SMALL_IMAGE][];
+        private final String[] lastNames = new String[RowImage.MAX_SCANNED_COLUMNS];
+        private final byte[][] lastNameBytes = new byte[RowImage.MAX_SCANNED_COLUMNS][];
 
         @Override
         public void setSchema(org.apache.avro.Schema schema) {
@@ -288,7 +287,7 @@ public final class EventCodec {
                 names.clear();
             }
             long n = in.readMapStart();
-            RowImage small = n <= SMALL_IMAGE ? new RowImage((int) n) : null;
+            RowImage small = n <= RowImage.MAX_SCANNED_COLUMNS ? new RowImage((int) n) : null;
             Map<String, Object> image = small != null ? small : new java.util.HashMap<>((int) Math.min(n * 4 / 3 + 1, 1 << 16));
             int position = 0;
             while (n > 0) {
@@ -318,7 +317,7 @@ public final class EventCodec {
 
         private String columnName(Decoder in, int position) throws IOException {
             org.apache.avro.util.Utf8 bytes = in.readString(scratch);
-            boolean positioned = position < SMALL_IMAGE;
+            boolean positioned = position < RowImage.MAX_SCANNED_COLUMNS;
             if (positioned) {
                 byte[] last = lastNameBytes[position];
                 if (last != null && java.util.Arrays.equals(last, 0, last.length, bytes.getBytes(), 0, bytes.getByteLength())) {

@@ -18,6 +18,12 @@ import java.util.Set;
  */
 public final class RowImage extends AbstractMap<String, Object> {
 
+    /**
+     * Widest row that producers keep as a RowImage: its look-ups by name scan the columns, so a wider row goes in a
+     * hash map (EventCodec's reader, the ingest's row reader).
+     */
+    public static final int MAX_SCANNED_COLUMNS = 32;
+
     private String[] names;
     private Object[] values;
     private int size;

@@ -55,7 +55,7 @@ class RowImageTest {
 
     @Test
     void decodedImagesKeepEveryColumnAndValueOfSmallAndWideRows() {
-        for (int columns : new int[] {0, 1, 8, EventCodec.ChangeEventReader.SMALL_IMAGE, EventCodec.ChangeEventReader.SMALL_IMAGE + 1, 300}) {
+        for (int columns : new int[] {0, 1, 8, RowImage.MAX_SCANNED_COLUMNS, RowImage.MAX_SCANNED_COLUMNS + 1, 300}) {
             Map<String, Object> after = new LinkedHashMap<>();
             for (int i = 0; i < columns; i++) {
                 Object v = switch (i % 5) {
@@ -70,7 +70,7 @@ class RowImageTest {
             ChangeEvent event = new ChangeEvent(null, after, Op.c, new Source("s", "t", 1L, false, 2L), 3L);
             ChangeEvent decoded = EventCodec.decodeChange(EventCodec.encodeChange(event));
             assertEquals(after, decoded.getAfter(), columns + " columns");
-            if (columns <= EventCodec.ChangeEventReader.SMALL_IMAGE) {
+            if (columns <= RowImage.MAX_SCANNED_COLUMNS) {
                 assertInstanceOf(RowImage.class, decoded.getAfter());
             }
             // A second row of the same table shares the names of the first.

@@ -48,12 +48,12 @@ final class RowReader {
     }
 
     /**
-     * The row's image, in column order. A table of up to {@link #SMALL_TABLE} columns gets a {@link RowImage} (two
+     * The row's image, in column order. A table of up to {@link RowImage#MAX_SCANNED_COLUMNS} columns gets a {@link RowImage} (two
      * arrays: no hashing, no node per column), a wider one a hash map, where finding a key column by name stays cheap.
      */
     static Map<String, Object> image(ResultSet rs, TableInfo table) throws SQLException {
         int width = table.columns().size() + (table.keyedByRowid() ? 1 : 0);
-        Map<String, Object> image = width > SMALL_TABLE ? new LinkedHashMap<>(width * 4 / 3 + 1) : new RowImage(width);
+        Map<String, Object> image = width > RowImage.MAX_SCANNED_COLUMNS ? new LinkedHashMap<>(width * 4 / 3 + 1) : new RowImage(width);
         int column = 1;
         if (table.keyedByRowid()) {
             add(image, table.rowidColumn(), value(rs, column++));
@@ -72,7 +72,4 @@ final class RowReader {
             image.put(name, value);
         }
     }
-
-    /** Widest table whose images are a {@link RowImage}, whose look-ups by name scan the columns. */
-    static final int SMALL_TABLE = 32;
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.schemas.RowImage;
 import dev.ferry.testkit.SqliteTestDatabase;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -117,7 +118,7 @@ class SnapshotReaderTest {
     /** Narrow tables' images are RowImages, wide ones hash maps: the same entries, in column order, either way. */
     @Test
     void imagesHoldEveryColumnInOrderForNarrowAndWideTables() throws SQLException {
-        for (int width : new int[] {1, RowReader.SMALL_TABLE - 1, RowReader.SMALL_TABLE, RowReader.SMALL_TABLE + 1, 70}) {
+        for (int width : new int[] {1, RowImage.MAX_SCANNED_COLUMNS - 1, RowImage.MAX_SCANNED_COLUMNS, RowImage.MAX_SCANNED_COLUMNS + 1, 70}) {
             StringBuilder ddl = new StringBuilder("CREATE TABLE \"w" + width + "\" (\"c0\" INTEGER PRIMARY KEY");
             StringBuilder values = new StringBuilder("INSERT INTO \"w" + width + "\" VALUES (7");
             Object[] expected = new Object[2 * width];
