@@ -39,12 +39,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -204,7 +201,7 @@ public final class IngestService implements AutoCloseable {
             Map<String, String> taskConfig = connector.taskConfigs(1).get(0);
             offsets = new TaskOffsets(settings.offsetsFile(), connectorName());
             task = new dev.ferry.ingest.connect.SqliteSourceTask();
-            task.initialize(new TaskContext(taskConfig, offsets.reader()));
+            task.initialize(offsets.taskContext(taskConfig));
             task.start(taskConfig);
             started = true;
             while (!stopping) {
@@ -242,16 +239,6 @@ public final class IngestService implements AutoCloseable {
     private void fail(Throwable e) {
         LOG.error("ingest stopped: {}", e.getMessage(), e);
         failure.compareAndSet(null, e);
-    }
-
-    /** The context a Connect worker gives its task: its options and its stored offsets. */
-    private record TaskContext(Map<String, String> configs, OffsetStorageReader offsetStorageReader) implements SourceTaskContext {
-
-        /** The task registers no plugin metrics of Kafka's; ferry's own are in {@link IngestMetrics}. */
-        @Override
-        public PluginMetrics pluginMetrics() {
-            return null;
-        }
     }
 
     /**

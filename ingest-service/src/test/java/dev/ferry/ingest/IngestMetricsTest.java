@@ -32,10 +32,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.apache.kafka.connect.data.Schema;
-import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,22 +120,7 @@ class IngestMetricsTest {
         SqliteSourceTask task = new SqliteSourceTask();
         try (TaskOffsets offsets = new TaskOffsets(dir.resolve("offsets.dat"), "ferry-ingest-s");
              IngestMetrics metrics = new IngestMetrics(registry, "s", db.path(), () -> -1)) {
-            task.initialize(new SourceTaskContext() {
-                @Override
-                public Map<String, String> configs() {
-                    return props;
-                }
-
-                @Override
-                public OffsetStorageReader offsetStorageReader() {
-                    return offsets.reader();
-                }
-
-                @Override
-                public PluginMetrics pluginMetrics() {
-                    return null;
-                }
-            });
+            task.initialize(offsets.taskContext(props));
             task.start(props);
             List<SourceRecord> batch = task.poll();
             assertTrue(SourceOffset.isStream(batch.get(batch.size() - 1).sourceOffset()), "one batch holds the whole snapshot");

@@ -5,9 +5,11 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.json.JsonConverterConfig;
 import org.apache.kafka.connect.runtime.standalone.StandaloneConfig;
+import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.FileOffsetBackingStore;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.apache.kafka.connect.storage.OffsetStorageReaderImpl;
@@ -49,6 +51,20 @@ public final class TaskOffsets implements AutoCloseable {
 
     public OffsetStorageReader reader() {
         return reader;
+    }
+
+    /** What a Connect worker gives its task: {@code configs} and these offsets to resume from. */
+    public SourceTaskContext taskContext(Map<String, String> configs) {
+        return new Context(configs, reader);
+    }
+
+    private record Context(Map<String, String> configs, OffsetStorageReader offsetStorageReader) implements SourceTaskContext {
+
+        /** The task registers no plugin metrics of Kafka's; ferry's own are in the ingest's metrics. */
+        @Override
+        public PluginMetrics pluginMetrics() {
+            return null;
+        }
     }
 
     /** Notes the offset reached in {@code partition}; stored by the next {@link #flush}. */
