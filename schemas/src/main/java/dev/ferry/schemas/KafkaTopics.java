@@ -22,9 +22,8 @@ public final class KafkaTopics {
     public static final int CONSUMER_FETCH_MAX_WAIT_MS = 100;
 
     /**
-     * Waits until the producer's metadata names a leader for every partition of {@code topic}. Right after a topic is
-     * created its partitions may have no leader yet; a first batch sent then is refused (NOT_LEADER_OR_FOLLOWER) and
-     * its retry can arrive after later batches, which an idempotent producer then retries forever as out of order.
+     * Waits until the producer's metadata names a leader for every partition of {@code topic}, so that its first batch
+     * goes out at once. That the leader also serves the partitions already is {@link #ensure}'s part.
      */
     public static void awaitLeaders(org.apache.kafka.clients.producer.Producer<?, ?> producer, String topic, java.time.Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -68,10 +67,11 @@ public final class KafkaTopics {
     public static void ensure(Admin admin, java.util.Collection<String> names, int partitions, Map<String, String> config) {
         List<NewTopic> topics = names.stream().map(n -> new NewTopic(n, partitions, (short) 1).configs(config)).toList();
         Map<String, org.apache.kafka.common.KafkaFuture<Void>> results = admin.createTopics(topics).values();
+        List<String> created = new java.util.ArrayList<>();
         for (String name : names) {
             try {
                 results.get(name).get(60, TimeUnit.SECONDS);
-                org.slf4j.LoggerFactory.getLogger(KafkaTopics.class).info("created topic {} ({} partition(s))", name, partitions);
+                created.add(name);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof org.apache.kafka.common.errors.InvalidTopicException
                         && String.valueOf(e.getCause().getMessage()).contains("collides")) {
@@ -88,6 +88,55 @@ public final class KafkaTopics {
                 throw new IllegalStateException("interrupted while creating topic " + name, e);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot create topic " + name + ": " + e.getMessage(), e);
+            }
+        }
+        if (!created.isEmpty()) {
+            awaitServed(admin, created, partitions);
+            created.forEach(name -> org.slf4j.LoggerFactory.getLogger(KafkaTopics.class).info("created topic {} ({} partition(s))", name, partitions));
+        }
+    }
+
+    /**
+     * Waits until the leader of every partition of {@code names} serves it. The controller names a leader when it
+     * creates a topic, before that broker has made the partition's log: a produce request in between is refused
+     * (NOT_LEADER_OR_FOLLOWER), which producers log as a warning and retry, and which an idempotent producer with several
+     * requests in flight can turn into an endless out-of-order retry. A ListOffsets request is answered from the same
+     * partition state, and the admin client retries it on that error; but it fails one at once, logging an error, for a
+     * topic its metadata does not know yet, so the topics are first described until they are known.
+     */
+    private static void awaitServed(Admin admin, List<String> names, int partitions) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new java.util.HashMap<>();
+        for (String name : names) {
+            for (int p = 0; p < partitions; p++) {
+                request.put(new org.apache.kafka.common.TopicPartition(name, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+        }
+        untilAnswered(deadline, names, () -> admin.describeTopics(names).allTopicNames());
+        untilAnswered(deadline, names, () -> admin.listOffsets(request).all());
+    }
+
+    /** Sends a request again while Kafka answers it with a retriable error (such as an unknown topic), until the deadline. */
+    private static void untilAnswered(long deadline, List<String> names, java.util.function.Supplier<org.apache.kafka.common.KafkaFuture<?>> request) {
+        while (true) {
+            try {
+                request.get().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for new topics to be served: " + names, e);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("new topics not served within 60 s: " + names + ": " + e.getCause().getMessage(), e.getCause());
+                }
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("new topics not served within 60 s: " + names, e);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for new topics to be served: " + names, e);
             }
         }
     }
