@@ -42,7 +42,9 @@ class NewTopicsTest {
                      ProducerConfig.RETRIES_CONFIG, 0,
                      ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false,
                      ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.partitionsFor(KafkaTopicsWarmUp.create(admin)); // the producer's first metadata request, before the timed part
+            // The producer's connection and first metadata, before the new topics.
+            KafkaTopics.ensure(admin, "warm-up", 1, Map.of());
+            producer.partitionsFor("warm-up");
             List<String> topics = new ArrayList<>();
             for (int i = 0; i < topicCount; i++) {
                 topics.add("new-topic-" + i);
@@ -65,14 +67,6 @@ class NewTopicsTest {
                 }
             }
             assertEquals(0, refused, refused + " of " + sent.size() + " first records refused: " + reasons);
-        }
-    }
-
-    /** A topic made before the test's own, so that the producer's connection and first metadata are not part of it. */
-    private static final class KafkaTopicsWarmUp {
-        static String create(Admin admin) {
-            KafkaTopics.ensure(admin, "warm-up", 1, Map.of());
-            return "warm-up";
         }
     }
 }
