@@ -50,19 +50,21 @@ final class SchemaCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tables '" + tables + "' is not a valid regular expression: " + e.getDescription());
         }
         List<TableInfo> read;
+        List<SchemaReader.NotCopied> notCopied;
         try (Connection c = SqliteFile.open(sqlite)) {
             read = SchemaReader.readTables(c, include);
+            notCopied = SchemaReader.notCopied(c, include);
         }
         List<SchemaTranslation> translations = new ArrayList<>();
         for (TableInfo table : read) {
             var event = table.schemaEvent(SourceNames.fromFile(sqlite), true);
             translations.add(SchemaTranslation.of(targetSchema, event, types, SchemaTranslation.wantsCitext(event, types), true));
         }
-        print(spec.commandLine().getOut(), translations);
+        print(spec.commandLine().getOut(), translations, notCopied);
         return 0;
     }
 
-    private void print(PrintWriter out, List<SchemaTranslation> translations) {
+    private void print(PrintWriter out, List<SchemaTranslation> translations, List<SchemaReader.NotCopied> notCopied) {
         out.println("-- ferry schema: " + sqlite + " -> PostgreSQL schema " + PgIdentifiers.quote(targetSchema) + ", "
                 + translations.size() + " table(s)");
         out.println("CREATE SCHEMA IF NOT EXISTS " + PgIdentifiers.quote(targetSchema) + ";");
@@ -80,7 +82,8 @@ final class SchemaCommand implements Callable<Integer> {
         section(out, "-- foreign keys: NOT VALID (new rows only; validate at cutover); the writer's session has session_replication_role = replica",
                 translations.stream().flatMap(t -> t.foreignKeys().stream()).toList());
         section(out, "-- CHECK constraints: NOT VALID", translations.stream().flatMap(t -> t.checks().stream()).toList());
-        List<SchemaTranslation.Note> notes = translations.stream().flatMap(t -> t.notes().stream()).toList();
+        List<String> notes = new ArrayList<>(translations.stream().flatMap(t -> t.notes().stream()).map(String::valueOf).toList());
+        notCopied.forEach(o -> notes.add(o + ": not copied, ferry copies tables: " + o.hint()));
         out.println();
         out.println("-- report: " + notes.size() + " lossy or uncertain decision(s)");
         notes.forEach(n -> out.println("--   " + n));

@@ -42,10 +42,10 @@ final class ChunkTable {
                 throw new IllegalStateException("table \"" + parent.getTable() + "\" has a key column \"" + key.getName()
                         + "\", which its chunk table " + spec.chunking().table() + " needs for its own columns");
             }
-            columns.add(new Column(key.getName(), key.getDeclaredType(), true, null, ++position, null));
+            columns.add(new Column(key.getName(), key.getDeclaredType(), true, null, ++position, null, null));
         }
-        columns.add(new Column(INDEX_COLUMN, "INTEGER", true, null, ++position, null));
-        columns.add(new Column(TEXT_COLUMN, "TEXT", false, null, 0, null));
+        columns.add(new Column(INDEX_COLUMN, "INTEGER", true, null, ++position, null, null));
+        columns.add(new Column(TEXT_COLUMN, "TEXT", false, null, 0, null, null));
         return TableSchema.newBuilder().setSource(parent.getSource()).setTable(spec.chunking().table())
                 .setSchemaVersion(parent.getSchemaVersion()).setRowidKey(false).setWithoutRowid(false).setColumns(columns)
                 .setTsMs(parent.getTsMs()).setIndexes(List.of()).setForeignKeys(List.of()).setChecks(List.of())
@@ -57,7 +57,7 @@ final class ChunkTable {
     /** The parent's key columns in key order: the rowid for a table keyed by it, else the primary key. */
     private static List<Column> parentKey(TableSchema parent) {
         if (parent.getRowidKey()) {
-            return List.of(new Column(RowidColumn.of(parent.getColumns(), Column::getName), "INTEGER", true, null, 1, null));
+            return List.of(new Column(RowidColumn.of(parent.getColumns(), Column::getName), "INTEGER", true, null, 1, null, null));
         }
         return parent.getColumns().stream().filter(c -> c.getPkPosition() > 0).sorted(Comparator.comparingInt(Column::getPkPosition)).toList();
     }

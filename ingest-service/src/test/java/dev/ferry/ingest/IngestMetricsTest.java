@@ -46,7 +46,7 @@ class IngestMetricsTest {
     private static final Map<String, Object> STREAM = Map.of("phase", "stream", "seq", 0L);
 
     private static SourceRecord schema(String table, Map<String, Object> offset) {
-        TableSchema schema = new TableSchema("s", table, 1L, false, false, List.of(new Column("id", "INTEGER", false, null, 1, null)), 0L, List.of(), List.of(), List.of(), false, List.of());
+        TableSchema schema = new TableSchema("s", table, 1L, false, false, List.of(new Column("id", "INTEGER", false, null, 1, null, null)), 0L, List.of(), List.of(), List.of(), false, List.of());
         return record(table, RecordLabels.SCHEMA, EventCodec.encodeKey(new RowKey(List.of())), EventCodec.encodeSchema(schema), offset);
     }
 

@@ -62,7 +62,8 @@ public final class EventCodec {
     private static final List<byte[]> OLD_SCHEMA_HEADERS = new java.util.ArrayList<>();
 
     static {
-        for (String resource : List.of("history/TableSchema-v1.avsc", "history/TableSchema-v2.avsc")) {
+        for (String resource : List.of("history/TableSchema-v1.avsc", "history/TableSchema-v2.avsc",
+                "history/TableSchema-v3.avsc")) {
             try (var in = EventCodec.class.getResourceAsStream(resource)) {
                 org.apache.avro.Schema old = new org.apache.avro.Schema.Parser().parse(in);
                 SCHEMA_DECODER.addSchema(old);

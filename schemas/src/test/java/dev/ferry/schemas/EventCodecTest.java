@@ -282,29 +282,25 @@ class EventCodecTest {
         }
     }
 
-    @Test
-    void aSchemaEventWrittenByTheFirstVersionStillReads() throws Exception {
-        org.apache.avro.Schema v1;
-        try (var in = EventCodec.class.getResourceAsStream("history/TableSchema-v1.avsc")) {
-            v1 = new org.apache.avro.Schema.Parser().parse(in);
+    /** Every earlier schema event version in history/ (each a step of additive changes) reads into the current class. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"history/TableSchema-v1.avsc", "history/TableSchema-v2.avsc",
+            "history/TableSchema-v3.avsc"})
+    void aSchemaEventOfEveryEarlierVersionStillReads(String resource) throws Exception {
+        org.apache.avro.Schema old;
+        try (var in = EventCodec.class.getResourceAsStream(resource)) {
+            old = new org.apache.avro.Schema.Parser().parse(in);
         }
-        org.apache.avro.Schema columnSchema = v1.getField("columns").schema().getElementType();
-        org.apache.avro.generic.GenericRecord column = new org.apache.avro.generic.GenericData.Record(columnSchema);
-        column.put("name", "id");
-        column.put("declared_type", "INTEGER");
-        column.put("not_null", false);
-        column.put("default_value", null);
-        column.put("pk_position", 1);
-        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(v1);
-        old.put("source", "app");
-        old.put("table", "t");
-        old.put("schema_version", 7L);
-        old.put("rowid_key", false);
-        old.put("without_rowid", false);
-        old.put("columns", List.of(column));
-        old.put("ts_ms", 1L);
+        assertNotEquals(org.apache.avro.SchemaNormalization.parsingFingerprint64(TableSchema.getClassSchema()),
+                org.apache.avro.SchemaNormalization.parsingFingerprint64(old), resource + " is the current schema, not an earlier one");
+        org.apache.avro.Schema columnSchema = old.getField("columns").schema().getElementType();
+        org.apache.avro.generic.GenericRecord column = new org.apache.avro.generic.GenericRecordBuilder(columnSchema)
+                .set("name", "id").set("declared_type", "INTEGER").set("not_null", true).set("pk_position", 1).build();
+        org.apache.avro.generic.GenericRecord event = new org.apache.avro.generic.GenericRecordBuilder(old)
+                .set("source", "app").set("table", "t").set("schema_version", 7L).set("rowid_key", false)
+                .set("columns", List.of(column)).set("ts_ms", 1L).build();
         java.nio.ByteBuffer encoded = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
-                org.apache.avro.generic.GenericData.get(), v1).encode(old);
+                org.apache.avro.generic.GenericData.get(), old).encode(event);
         byte[] bytes = new byte[encoded.remaining()];
         encoded.get(bytes);
 
@@ -314,6 +310,7 @@ class EventCodecTest {
         assertEquals(7L, read.getSchemaVersion());
         assertEquals("id", read.getColumns().get(0).getName());
         assertEquals(1, read.getColumns().get(0).getPkPosition());
+        assertEquals(null, read.getColumns().get(0).getGenerated(), "a column of an earlier version is an ordinary column");
     }
 
     @Test

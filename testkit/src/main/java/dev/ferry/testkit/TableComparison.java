@@ -221,7 +221,8 @@ public final class TableComparison {
     private static Shape shape(Connection c, String table, String pgJdbcUrl, String pgSchema) throws SQLException {
         List<String> columns = new ArrayList<>();
         List<String> keys = new ArrayList<>();
-        try (var ps = c.prepareStatement("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid")) {
+        // Generated columns too (hidden 2 and 3): ferry copies their values.
+        try (var ps = c.prepareStatement("SELECT name, pk FROM pragma_table_xinfo(?) WHERE hidden IN (0, 2, 3) ORDER BY cid")) {
             ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
                 TreeMap<Integer, String> pk = new TreeMap<>();

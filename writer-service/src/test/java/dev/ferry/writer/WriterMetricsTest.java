@@ -58,7 +58,7 @@ class WriterMetricsTest {
         producer.close();
     }
 
-    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null), new Column("qty", "INTEGER", false, null, 0, null));
+    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null, null), new Column("qty", "INTEGER", false, null, 0, null, null));
 
     private static String topicWithSchema(String source, String table) throws Exception {
         String topic = TopicNames.tableTopic("ferry", source, table);

@@ -63,8 +63,8 @@ class WriterServiceTest {
         producer.close();
     }
 
-    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null),
-            new Column("qty", "INTEGER", false, null, 0, null), new Column("note", "TEXT", true, null, 0, null));
+    private static final List<Column> COLUMNS = List.of(new Column("id", "INTEGER", false, null, 1, null, null),
+            new Column("qty", "INTEGER", false, null, 0, null, null), new Column("note", "TEXT", true, null, 0, null, null));
 
     private static String topic(String source) throws Exception {
         String topic = TopicNames.tableTopic("ferry", source, "stock");

@@ -260,6 +260,9 @@ public final class SqliteSourceTask extends SourceTask {
         }
     }
 
+    /** The virtual tables and views last reported as not copied ({@link SchemaReader#notCopied}). */
+    private List<SchemaReader.NotCopied> notCopied = List.of();
+
     /** Reads the tables and makes the triggers match them; the schema version is read after, as installing changes it. */
     private ChangeCapture.Installation refreshCapture() throws SQLException {
         List<TableInfo> read = SchemaReader.readTables(readConnection, include);
@@ -277,6 +280,11 @@ public final class SqliteSourceTask extends SourceTask {
         tables = byName;
         shapes = digests;
         schemaVersion = SchemaReader.schemaVersion(readConnection);
+        List<SchemaReader.NotCopied> skipped = SchemaReader.notCopied(readConnection, include);
+        if (!skipped.equals(notCopied)) {
+            notCopied = skipped;
+            skipped.forEach(o -> LOG.warn("{} not copied: ferry copies tables, not virtual tables or views; {}", o, o.hint()));
+        }
         return installation;
     }
 

@@ -55,15 +55,86 @@ public final class SchemaReader {
         return tables;
     }
 
+    /**
+     * A virtual table or a view, which ferry does not copy.
+     *
+     * @param module     the virtual table's module ({@code fts5}, {@code rtree}, ...), null for a view or when unknown
+     * @param ownsContent a full-text table that stores its rows' text itself (no {@code content=} option): the text is in
+     *                    no other table, so it does not reach PostgreSQL at all
+     */
+    public record NotCopied(String name, boolean view, String module, boolean ownsContent) {
+
+        /** What PostgreSQL offers instead, for the report. */
+        public String hint() {
+            if (view) {
+                return "recreate it from its CREATE VIEW, in PostgreSQL's SQL";
+            }
+            String m = module == null ? "" : module.toLowerCase(java.util.Locale.ROOT);
+            if (m.startsWith("fts")) {
+                return (ownsContent ? "its text is stored in it and in no other table, so it is NOT migrated: copy it into an ordinary"
+                        + " table first if it must move; " : "") + "full-text search in PostgreSQL is a tsvector column (or expression)"
+                        + " with a GIN index";
+            }
+            if (m.startsWith("rtree") || m.startsWith("geopoly")) {
+                return "a GiST index (or PostGIS) does this in PostgreSQL";
+            }
+            return "its module has no PostgreSQL counterpart ferry knows of";
+        }
+
+        @Override
+        public String toString() {
+            return SqlIdentifiers.quote(name) + " (" + (view ? "view" : "virtual table" + (module == null ? "" : " USING " + module)) + ")";
+        }
+    }
+
+    /**
+     * The virtual tables (FTS5, R*Tree, ...) and views of the main schema, which ferry does not copy, filtered by
+     * {@code include} like the tables. A virtual table's shadow tables (its storage) are left out of both lists: they
+     * are internal to it.
+     */
+    public static List<NotCopied> notCopied(Connection connection, Pattern include) throws SQLException {
+        List<NotCopied> objects = new ArrayList<>();
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT l.name, l.type, s.sql FROM pragma_table_list l LEFT JOIN sqlite_schema s ON s.name = l.name"
+                     + " WHERE l.schema = 'main' AND l.type IN ('virtual', 'view') ORDER BY l.name")) {
+            while (rs.next()) {
+                String name = rs.getString(1);
+                if (name.startsWith("sqlite_") || name.startsWith(ChangeCapture.PREFIX) || (include != null && !include.matcher(name).matches())) {
+                    continue;
+                }
+                boolean view = "view".equals(rs.getString(2));
+                String sql = rs.getString(3) == null ? "" : rs.getString(3);
+                java.util.regex.Matcher module = VIRTUAL_MODULE.matcher(sql);
+                String moduleName = !view && module.find() ? module.group(1) : null;
+                boolean ownsContent = moduleName != null && moduleName.toLowerCase(java.util.Locale.ROOT).startsWith("fts")
+                        && !CONTENT_OPTION.matcher(sql).find();
+                objects.add(new NotCopied(name, view, moduleName, ownsContent));
+            }
+        }
+        return objects;
+    }
+
+    private static final Pattern VIRTUAL_MODULE = Pattern.compile("(?i)\\bUSING\\s+([A-Za-z0-9_]+)");
+    /** The {@code content=} option of an FTS3/4/5 table: its text lives in another table (or nowhere, when empty). */
+    private static final Pattern CONTENT_OPTION = Pattern.compile("(?i)\\bcontent\\s*=");
+
     static TableInfo readTable(Connection connection, String name, long version) throws SQLException {
         CreateStatementText.TableText text = CreateStatementText.table(createSql(connection, "table", name));
         List<TableInfo.ColumnInfo> columns = new ArrayList<>();
-        try (var ps = connection.prepareStatement("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)")) {
+        // table_xinfo, not table_info: generated columns too (hidden 2: VIRTUAL, 3: STORED). Their values are read like
+        // any other column's and travel as SQLite computed them (hidden 1 is a virtual table's own hidden column).
+        try (var ps = connection.prepareStatement(
+                "SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?) WHERE hidden IN (0, 2, 3) ORDER BY cid")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    String generated = switch (rs.getInt(6)) {
+                        case 2 -> TableInfo.ColumnInfo.VIRTUAL;
+                        case 3 -> TableInfo.ColumnInfo.STORED;
+                        default -> null;
+                    };
                     columns.add(new TableInfo.ColumnInfo(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2),
-                            rs.getInt(3) != 0, rs.getString(4), rs.getInt(5), text.collationOf(rs.getString(1))));
+                            rs.getInt(3) != 0, rs.getString(4), rs.getInt(5), text.collationOf(rs.getString(1)), generated));
                 }
             }
         }

@@ -21,8 +21,15 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
     /** Column name under which a rowid key travels in events and lands in PostgreSQL, unless the table has a column of that name. */
     public static final String ROWID_COLUMN = RowidColumn.NAME;
 
-    /** @param collation the COLLATE of the column in CREATE TABLE, null when none */
-    public record ColumnInfo(String name, String declaredType, boolean notNull, String defaultValue, int pkPosition, String collation) {
+    /**
+     * @param collation the COLLATE of the column in CREATE TABLE, null when none
+     * @param generated {@link #STORED} or {@link #VIRTUAL} for a generated column, null for an ordinary one
+     */
+    public record ColumnInfo(String name, String declaredType, boolean notNull, String defaultValue, int pkPosition, String collation,
+                             String generated) {
+
+        public static final String STORED = "STORED";
+        public static final String VIRTUAL = "VIRTUAL";
 
         /** The fields the shape digest has always covered, in the text it has always used. */
         String shapeText() {
@@ -51,7 +58,7 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
         EventCodec.trustEventClasses();
         List<Column> schemaColumns = columns.stream().map(c -> Column.newBuilder().setName(c.name()).setDeclaredType(c.declaredType())
                 .setNotNull(c.notNull()).setDefaultValue(c.defaultValue()).setPkPosition(c.pkPosition()).setCollation(c.collation())
-                .build()).toList();
+                .setGenerated(c.generated()).build()).toList();
         return TableSchema.newBuilder().setSource(source).setTable(name).setSchemaVersion(schemaVersion)
                 .setRowidKey(keyedByRowid()).setWithoutRowid(withoutRowid).setColumns(schemaColumns)
                 .setTsMs(System.currentTimeMillis()).setIndexes(indexes).setForeignKeys(foreignKeys).setChecks(checks)

@@ -152,6 +152,11 @@ public final class SchemaTranslation {
             } else if (TypeMapping.RULES.stream().noneMatch(r -> SqliteTokens.upperName(c.getDeclaredType()).contains(r.contains()))) {
                 note(column, "declared type " + c.getDeclaredType() + " matches no rule: text (fallback)");
             }
+            if (c.getGenerated() != null) {
+                note(column, "generated column (" + c.getGenerated() + ") in SQLite: a plain column here, holding the values SQLite"
+                        + " computed; PostgreSQL does not compute it (after cutover, make it GENERATED ALWAYS AS (...) STORED or"
+                        + " compute it in the application)");
+            }
             String collation = c.getCollation();
             if (TargetTable.isNocase(collation)) {
                 if (type != PgType.TEXT) {
