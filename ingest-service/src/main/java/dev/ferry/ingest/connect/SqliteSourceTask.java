@@ -260,6 +260,8 @@ public final class SqliteSourceTask extends SourceTask {
         }
     }
 
+    /** Tables (with their shape digest) already warned about as keyed by rowid. */
+    private final Set<String> rowidWarned = new java.util.HashSet<>();
     /** The virtual tables and views last reported as not copied ({@link SchemaReader#notCopied}). */
     private List<SchemaReader.NotCopied> notCopied = List.of();
 
@@ -280,6 +282,9 @@ public final class SqliteSourceTask extends SourceTask {
         tables = byName;
         shapes = digests;
         schemaVersion = SchemaReader.schemaVersion(readConnection);
+        // Once per table and shape, not at every read of the schema.
+        read.stream().filter(t -> t.keyedByRowid() && rowidWarned.add(t.name() + '\u0000' + t.shapeDigest()))
+                .forEach(t -> LOG.warn(t.rowidKeyReason()));
         List<SchemaReader.NotCopied> skipped = SchemaReader.notCopied(readConnection, include);
         if (!skipped.equals(notCopied)) {
             notCopied = skipped;

@@ -13,16 +13,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads the user tables of a SQLite database: columns, keys, indexes, foreign keys and CHECK constraints. The
  * PRAGMAs give most of it; collations, CHECK expressions and index expressions come from the CREATE text.
  */
 public final class SchemaReader {
-
-    private static final Logger LOG = LoggerFactory.getLogger(SchemaReader.class);
 
     private SchemaReader() {
     }
@@ -155,12 +151,6 @@ public final class SchemaReader {
                     .orElseThrow(() -> new SQLException("table \"" + name + "\" has no primary key and its columns hide every "
                             + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows; give it a primary key, rename one of"
                             + " those columns, or leave the table out with --tables"));
-            if (nullKeys) {
-                LOG.warn("table \"{}\" has rows whose primary key is NULL (SQLite allows it unless the key is an INTEGER"
-                        + " PRIMARY KEY or the table is WITHOUT ROWID): rows are keyed by rowid, which VACUUM may renumber", name);
-            } else {
-                LOG.warn("table \"{}\" has no primary key: rows are keyed by rowid, which VACUUM may renumber", name);
-            }
         }
         return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version, indexes(connection, name),
                 foreignKeys(connection, name), List.copyOf(text.checks()));

@@ -69,6 +69,17 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
         return rowidAlias != null;
     }
 
+    /** Why the table is keyed by rowid, for a warning; null when it is keyed by its primary key. */
+    public String rowidKeyReason() {
+        if (!keyedByRowid()) {
+            return null;
+        }
+        return columns.stream().anyMatch(c -> c.pkPosition() > 0)
+                ? "table \"" + name + "\" has rows whose primary key is NULL (SQLite allows it unless the key is an INTEGER PRIMARY KEY"
+                        + " or the table is WITHOUT ROWID): rows are keyed by rowid, which VACUUM may renumber"
+                : "table \"" + name + "\" has no primary key: rows are keyed by rowid, which VACUUM may renumber";
+    }
+
     /** The column of the rowid key: {@link #ROWID_COLUMN} unless the table has one of that name (see {@link RowidColumn}). */
     public String rowidColumn() {
         return RowidColumn.of(columns, ColumnInfo::name);

@@ -64,6 +64,32 @@ class SchemaReaderTest {
             assertTrue(tables.get("look").keyedByRowid(), "NULL keys: keyed by rowid");
             assertEquals(List.of("_ferry_rowid"), tables.get("look").keyColumns());
             assertEquals(List.of("k"), tables.get("real_alias").keyColumns(), "an INTEGER PRIMARY KEY is the rowid: never NULL");
+            assertTrue(tables.get("look").rowidKeyReason().contains("table \"look\" has rows whose primary key is NULL"),
+                    tables.get("look").rowidKeyReason());
+            assertEquals(null, tables.get("real_alias").rowidKeyReason());
+        }
+    }
+
+    @Test
+    void generatedColumnsAreReadWithTheirKindAndViewsAndVirtualTablesAreListedAsNotCopied() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "g.db",
+                "CREATE TABLE t (a INT, v INT GENERATED ALWAYS AS (a + 1) VIRTUAL, s TEXT AS (a || 'x') STORED, z)",
+                "CREATE VIRTUAL TABLE own USING fts5(body)", "CREATE VIRTUAL TABLE ext USING fts4(a, content=\"t\")",
+                "CREATE VIRTUAL TABLE box USING rtree(id, x0, x1)", "CREATE VIEW w AS SELECT a FROM t");
+        try (Connection c = db.connect()) {
+            List<TableInfo> tables = SchemaReader.readTables(c, null);
+            assertEquals(List.of("t"), tables.stream().map(TableInfo::name).toList(), "shadow tables are the virtual tables' own");
+            TableInfo t = tables.get(0);
+            assertEquals(List.of("a", "v", "s", "z"), t.columns().stream().map(TableInfo.ColumnInfo::name).toList());
+            assertEquals(java.util.Arrays.asList(null, "VIRTUAL", "STORED", null),
+                    t.columns().stream().map(TableInfo.ColumnInfo::generated).toList());
+            assertEquals("rowid", t.rowidAlias());
+            assertTrue(t.rowidKeyReason().contains("table \"t\" has no primary key"), t.rowidKeyReason());
+            assertEquals(List.of("\"box\" (virtual table USING rtree)", "\"ext\" (virtual table USING fts4)",
+                            "\"own\" (virtual table USING fts5)", "\"w\" (view)"),
+                    SchemaReader.notCopied(c, null).stream().map(String::valueOf).toList());
+            assertEquals(List.of(false, false, true, false), SchemaReader.notCopied(c, null).stream().map(SchemaReader.NotCopied::ownsContent).toList());
+            assertEquals(List.of("\"w\" (view)"), SchemaReader.notCopied(c, java.util.regex.Pattern.compile("w")).stream().map(String::valueOf).toList());
         }
     }
 
