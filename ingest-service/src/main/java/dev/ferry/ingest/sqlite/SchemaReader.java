@@ -142,7 +142,11 @@ public final class SchemaReader {
             }
         }
         boolean hasPk = columns.stream().anyMatch(c -> c.pkPosition() > 0);
-        boolean nullKeys = hasPk && !withoutRowid && hasNullKeys(connection, name, columns);
+        List<Index> indexes = indexes(connection, name);
+        // The declared key is the rowid itself (never NULL) exactly when SQLite made no index for it: INTEGER PRIMARY KEY,
+        // but not INTEGER PRIMARY KEY DESC as a column constraint, nor INT PRIMARY KEY (SQLite's documented quirks).
+        boolean keyIsRowid = hasPk && !withoutRowid && indexes.stream().noneMatch(i -> "pk".equals(i.getOrigin()));
+        boolean nullKeys = hasPk && !withoutRowid && !keyIsRowid && hasNullKeys(connection, name, columns);
         String rowidAlias = null;
         if (!hasPk || nullKeys) {
             Set<String> taken = new java.util.HashSet<>();
@@ -152,7 +156,7 @@ public final class SchemaReader {
                             + "name of the rowid (rowid, _rowid_, oid): ferry cannot key its rows; give it a primary key, rename one of"
                             + " those columns, or leave the table out with --tables"));
         }
-        return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version, indexes(connection, name),
+        return new TableInfo(name, List.copyOf(columns), withoutRowid, rowidAlias, version, indexes,
                 foreignKeys(connection, name), List.copyOf(text.checks()));
     }
 
@@ -245,14 +249,13 @@ public final class SchemaReader {
     }
 
     /**
-     * True when a row's declared primary key holds NULL. SQLite lets that happen in ordinary tables, except in an
-     * INTEGER PRIMARY KEY (the rowid itself) or a NOT NULL column; such rows cannot be told apart by their key.
+     * True when a row's declared primary key holds NULL. SQLite lets that happen in a rowid table whose key is not the
+     * rowid itself (the caller has ruled that out), in its columns without NOT NULL; such rows cannot be told apart by
+     * their key.
      */
     private static boolean hasNullKeys(Connection connection, String table, List<TableInfo.ColumnInfo> columns) throws SQLException {
         List<TableInfo.ColumnInfo> nullable = columns.stream().filter(c -> c.pkPosition() > 0 && !c.notNull()).toList();
-        boolean rowidAlias = columns.stream().filter(c -> c.pkPosition() > 0).count() == 1
-                && nullable.size() == 1 && dev.ferry.schemas.SqliteTokens.sameName("INTEGER", nullable.get(0).declaredType().trim());
-        if (nullable.isEmpty() || rowidAlias) {
+        if (nullable.isEmpty()) {
             return false;
         }
         String condition = String.join(" OR ", nullable.stream().map(c -> SqlIdentifiers.quote(c.name()) + " IS NULL").toList());

@@ -71,6 +71,25 @@ class SchemaReaderTest {
     }
 
     @Test
+    void aKeyIsTheRowidOnlyWhenSqliteMadeNoIndexForItSoItsQuirksWithNullKeysAreKeyedByRowid() throws Exception {
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "q.db",
+                "CREATE TABLE column_desc (id INTEGER PRIMARY KEY DESC, v)", "CREATE TABLE table_desc (id INTEGER, v, PRIMARY KEY (id DESC))",
+                "CREATE TABLE int_key (id INT PRIMARY KEY, v)", "CREATE TABLE integer_key (id INTEGER PRIMARY KEY, v)");
+        for (String t : List.of("column_desc", "table_desc", "int_key", "integer_key")) {
+            db.execute("INSERT INTO " + t + " (v) VALUES ('a'), ('b')");
+        }
+        try (Connection c = db.connect()) {
+            Map<String, TableInfo> tables = SchemaReader.readTables(c, null).stream().collect(Collectors.toMap(TableInfo::name, t -> t));
+            // Not the rowid (SQLite made an index for the key): the inserts left NULL ids, so the rows are keyed by rowid.
+            assertTrue(tables.get("column_desc").keyedByRowid(), "INTEGER PRIMARY KEY DESC on the column is not the rowid");
+            assertTrue(tables.get("int_key").keyedByRowid(), "INT PRIMARY KEY is not the rowid");
+            // The rowid: the inserts got ids 1 and 2.
+            assertEquals(List.of("id"), tables.get("table_desc").keyColumns(), "PRIMARY KEY (id DESC) as a table constraint is the rowid");
+            assertEquals(List.of("id"), tables.get("integer_key").keyColumns());
+        }
+    }
+
+    @Test
     void generatedColumnsAreReadWithTheirKindAndViewsAndVirtualTablesAreListedAsNotCopied() throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "g.db",
                 "CREATE TABLE t (a INT, v INT GENERATED ALWAYS AS (a + 1) VIRTUAL, s TEXT AS (a || 'x') STORED, z)",
