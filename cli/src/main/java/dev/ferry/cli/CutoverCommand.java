@@ -5,6 +5,7 @@ import dev.ferry.ingest.sqlite.SqliteFile;
 import dev.ferry.ingest.sqlite.TableInfo;
 import dev.ferry.writer.pg.PgDatabase;
 import dev.ferry.writer.pg.PgIdentifiers;
+import dev.ferry.writer.pg.SchemaTranslation;
 import dev.ferry.writer.pg.TargetTable;
 import dev.ferry.writer.pg.TypeMapping;
 import java.io.PrintWriter;
@@ -27,6 +28,8 @@ import picocli.CommandLine.Spec;
                 "2. Sets the sequence of every INTEGER PRIMARY KEY column (an identity in PostgreSQL) past the highest id:",
                 "   max(id) in PostgreSQL, or SQLite's sqlite_sequence for an AUTOINCREMENT table when that is higher.",
                 "3. Validates the NOT VALID foreign keys and CHECK constraints of --target-schema, each on its own.",
+                "4. Looks up every table, index, foreign key and CHECK constraint 'ferry schema' gives for the captured tables:",
+                "   a missing table fails the cutover; a missing index or constraint is listed (the writer logged why).",
                 "Prints what it did and how long each step took. Exit 0 when every step succeeded, 1 otherwise."})
 final class CutoverCommand implements Callable<Integer> {
 
@@ -48,6 +51,7 @@ final class CutoverCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long started = System.nanoTime();
         boolean ok = true;
+        int missing = 0;
 
         long t0 = System.nanoTime();
         StatusCommand.Snapshot status = awaitCaughtUp();
@@ -71,8 +75,17 @@ final class CutoverCommand implements Callable<Integer> {
             ok &= validateConstraints(pg, constraintLines);
             out.printf("constraints validated: %d (%s)%n", constraintLines.size(), seconds(t0));
             constraintLines.forEach(l -> out.println("  " + l));
+
+            t0 = System.nanoTime();
+            SchemaCheck check = checkSchema(pg);
+            ok &= check.missingTables() == 0;
+            out.printf("schema: %d table(s), %d index(es), %d foreign key(s), %d check(s) in PostgreSQL; missing: %d (%s)%n",
+                    check.tables(), check.indexes(), check.foreignKeys(), check.checks(), check.missing().size(), seconds(t0));
+            check.missing().forEach(l -> out.println("  " + l));
+            missing = check.missing().size();
         }
-        out.printf("cutover %s in %s%n", ok ? "done" : "FAILED (see above)", seconds(started));
+        out.printf("cutover %s in %s%n", !ok ? "FAILED (see above)" : missing == 0 ? "done"
+                : "done, " + missing + " index(es) or constraint(s) missing in PostgreSQL (see above)", seconds(started));
         out.flush();
         return ok ? 0 : Ferry.EXIT_FAILURE;
     }
@@ -220,6 +233,79 @@ final class CutoverCommand implements Callable<Integer> {
                 return 0;
             }
             throw e;
+        }
+    }
+
+    /** What {@link #checkSchema} found: counts of what is there, and a line for each thing missing. */
+    private record SchemaCheck(int tables, int indexes, int foreignKeys, int checks, int missingTables, List<String> missing) {
+    }
+
+    /**
+     * Looks up, for every table ferry captures, what {@code ferry schema} translates it to: the table, its indexes, its
+     * foreign keys and CHECK constraints. The writer creates the latter three after each table's snapshot and reports, not
+     * stops on, one PostgreSQL refuses (a too-long index entry, a parent table that never came): this is where such a gap
+     * shows before the application moves. Defaults and settings are not looked up.
+     */
+    private SchemaCheck checkSchema(Connection pg) throws SQLException {
+        List<TableInfo> tables;
+        try (Connection sqlite = SqliteFile.open(connection.sqlite)) {
+            java.util.Set<String> captured = StatusCommand.capturedTables(sqlite);
+            tables = SchemaReader.readTables(sqlite, null).stream().filter(t -> captured.contains(t.name())).toList();
+        }
+        int[] found = new int[4];
+        int missingTables = 0;
+        List<String> missing = new ArrayList<>();
+        for (TableInfo table : tables) {
+            SchemaTranslation t = SchemaTranslation.of(connection.targetSchema, table.schemaEvent(connection.source(), true),
+                    TypeMapping.DEFAULT, false, true);
+            String qualified = t.table().qualifiedName();
+            if (!exists(pg, "SELECT to_regclass(?) IS NOT NULL", qualified, null)) {
+                missingTables++;
+                missing.add("table " + qualified + ": not in PostgreSQL (FAILED: its rows are not there)");
+                continue;
+            }
+            found[0]++;
+            for (SchemaTranslation.Statement s : t.indexes()) {
+                if (s.kind() != SchemaTranslation.Kind.INDEX) {
+                    continue;
+                }
+                if (exists(pg, "SELECT to_regclass(?) IS NOT NULL", PgIdentifiers.qualified(connection.targetSchema, s.name()), null)) {
+                    found[1]++;
+                } else {
+                    missing.add("index " + PgIdentifiers.quote(s.name()) + " of " + qualified + ": not in PostgreSQL");
+                }
+            }
+            for (SchemaTranslation.Statement s : t.foreignKeys()) {
+                if (exists(pg, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?)", qualified,
+                        PgIdentifiers.pgName(s.constraint()))) {
+                    found[2]++;
+                } else {
+                    missing.add("foreign key " + PgIdentifiers.quote(s.name()) + " of " + qualified + ": not in PostgreSQL"
+                            + (s.requires() != null && !exists(pg, "SELECT to_regclass(?) IS NOT NULL", s.requires(), null)
+                            ? " (its parent table " + s.requires() + " is not there)" : ""));
+                }
+            }
+            for (SchemaTranslation.Statement s : t.checks()) {
+                if (exists(pg, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?)", qualified,
+                        PgIdentifiers.pgName(s.constraint()))) {
+                    found[3]++;
+                } else {
+                    missing.add("check " + PgIdentifiers.quote(s.name()) + " of " + qualified + ": not in PostgreSQL");
+                }
+            }
+        }
+        return new SchemaCheck(found[0], found[1], found[2], found[3], missingTables, missing);
+    }
+
+    private static boolean exists(Connection pg, String sql, String first, String second) throws SQLException {
+        try (PreparedStatement ps = pg.prepareStatement(sql)) {
+            ps.setString(1, first);
+            if (second != null) {
+                ps.setString(2, second);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
         }
     }
 

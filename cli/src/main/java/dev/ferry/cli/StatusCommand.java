@@ -205,7 +205,8 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** Tables that carry ferry's triggers (those 'ferry up' captures). */
-    private static Set<String> capturedTables(Connection sqlite) throws SQLException {
+    /** The tables ferry's triggers capture (those --tables let in when ferry up installed them). */
+    static Set<String> capturedTables(Connection sqlite) throws SQLException {
         Set<String> names = new HashSet<>();
         try (Statement st = sqlite.createStatement();
              ResultSet rs = st.executeQuery("SELECT DISTINCT tbl_name FROM sqlite_schema WHERE type = 'trigger' AND name GLOB '_ferry_*'")) {

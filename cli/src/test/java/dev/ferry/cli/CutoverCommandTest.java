@@ -115,6 +115,37 @@ class CutoverCommandTest {
     }
 
     @Test
+    void indexesAndConstraintsPostgresLacksAreListed() throws Exception {
+        String schema = "cutover_gaps";
+        SqliteTestDatabase db = SqliteTestDatabase.create(dir, "gaps.db",
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+                // SQLite takes a foreign key to a table that does not exist; the writer's key waits for it for ever.
+                "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), ghost_id INTEGER REFERENCES ghost(id),"
+                        + " body TEXT CHECK (length(body) < 100))",
+                "CREATE INDEX child_body ON child (body)",
+                "INSERT INTO parent VALUES (1)", "INSERT INTO child VALUES (1, 1, 7, 'x')");
+        try (Pipeline pipeline = pipeline(db, "gaps", schema)) {
+            pipeline.start().awaitCaughtUp(Duration.ofMinutes(2));
+
+            FerryCommandTest.Run run = FerryCommandTest.ferry(cutoverArgs(db, "gaps", schema));
+            assertEquals(0, run.exitCode(), "a missing constraint is reported, not a failure: " + run.out() + run.err());
+            assertTrue(run.out().contains("schema: 2 table(s), 1 index(es), 1 foreign key(s), 1 check(s) in PostgreSQL; missing: 1"), run.out());
+            assertTrue(run.out().contains("foreign key \"child_ghost_id_fkey\" of \"" + schema + "\".\"child\": not in PostgreSQL (its parent table \""
+                    + schema + "\".\"ghost\" is not there)"), run.out());
+            assertTrue(run.out().contains("cutover done, 1 index(es) or constraint(s) missing in PostgreSQL"), run.out());
+
+            // An index PostgreSQL lost (or never built: the writer reports and goes on) is listed too.
+            try (Connection pg = infra.pg().connect(); Statement st = pg.createStatement()) {
+                st.execute("DROP INDEX " + schema + ".child_body");
+            }
+            FerryCommandTest.Run again = FerryCommandTest.ferry(cutoverArgs(db, "gaps", schema));
+            assertEquals(0, again.exitCode(), again.out() + again.err());
+            assertTrue(again.out().contains("schema: 2 table(s), 0 index(es), 1 foreign key(s), 1 check(s) in PostgreSQL; missing: 2"), again.out());
+            assertTrue(again.out().contains("index \"child_body\" of \"" + schema + "\".\"child\": not in PostgreSQL"), again.out());
+        }
+    }
+
+    @Test
     void aPipelineThatIsNotCaughtUpChangesNothing() throws Exception {
         SqliteTestDatabase db = SqliteTestDatabase.create(dir, "never.db", "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)",
                 "INSERT INTO t DEFAULT VALUES");
