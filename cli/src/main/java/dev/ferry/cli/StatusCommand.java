@@ -205,7 +205,6 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** Tables that carry ferry's triggers (those 'ferry up' captures). */
-    /** The tables ferry's triggers capture (those --tables let in when ferry up installed them). */
     static Set<String> capturedTables(Connection sqlite) throws SQLException {
         Set<String> names = new HashSet<>();
         try (Statement st = sqlite.createStatement();

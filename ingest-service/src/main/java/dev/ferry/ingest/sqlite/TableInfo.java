@@ -75,8 +75,8 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
             return null;
         }
         return columns.stream().anyMatch(c -> c.pkPosition() > 0)
-                ? "table \"" + name + "\" has rows whose primary key is NULL (SQLite allows it unless the key is an INTEGER PRIMARY KEY"
-                        + " or the table is WITHOUT ROWID): rows are keyed by rowid, which VACUUM may renumber"
+                ? "table \"" + name + "\" has rows whose primary key is NULL (SQLite allows it in a key that is not the rowid itself,"
+                        + " unless the table is WITHOUT ROWID): rows are keyed by rowid, which VACUUM may renumber"
                 : "table \"" + name + "\" has no primary key: rows are keyed by rowid, which VACUUM may renumber";
     }
 
