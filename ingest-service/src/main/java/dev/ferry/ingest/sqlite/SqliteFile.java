@@ -16,6 +16,7 @@ public final class SqliteFile {
 
     private static final byte[] MAGIC = "SQLite format 3\u0000".getBytes(StandardCharsets.US_ASCII);
     private static final int BUSY_TIMEOUT_MS = 30_000;
+    private static final java.util.Set<String> BUILT_IN_COLLATIONS = java.util.Set.of("BINARY", "NOCASE", "RTRIM");
 
     private SqliteFile() {
     }
@@ -43,7 +44,7 @@ public final class SqliteFile {
         check(path);
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        return config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+        return withStandInCollations(config.createConnection("jdbc:sqlite:" + path.toAbsolutePath()), path);
     }
 
     /**
@@ -56,7 +57,87 @@ public final class SqliteFile {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
-        return config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+        return withStandInCollations(config.createConnection("jdbc:sqlite:" + path.toAbsolutePath()), path);
+    }
+
+    /** SQLite's own collations; any other name in a schema is one the application registers on its connections. */
+    public static boolean builtInCollation(String name) {
+        return name == null || BUILT_IN_COLLATIONS.contains(name.toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * Registers a stand-in on {@code connection} for each collation the schema names that SQLite does not know: one the
+     * application defines on its own connections (Android's {@code LOCALIZED} and {@code UNICODE}, an app's own). Without
+     * it, SQLite refuses every statement whose plan touches such a column or index ("no such collation sequence"), and
+     * ferry could read nothing of the file. The stand-in compares as BINARY does: a table read in key order comes out in
+     * some fixed order (any is fine for a snapshot), and a row looked up by such a key column is compared with
+     * {@code COLLATE BINARY} ({@link TableInfo#keyCondition}), by a scan, never through the application's index, whose
+     * order the stand-in does not know. ferry writes nothing that uses these collations.
+     */
+    static Connection withStandInCollations(Connection connection, Path path) throws SQLException {
+        try {
+            java.util.Set<String> named = new java.util.TreeSet<>();
+            try (var st = connection.createStatement(); var rs = st.executeQuery("SELECT sql FROM sqlite_schema WHERE sql LIKE '%collate%'")) {
+                while (rs.next()) {
+                    java.util.regex.Matcher m = COLLATE_NAME.matcher(rs.getString(1));
+                    while (m.find()) {
+                        named.add(unquote(m));
+                    }
+                }
+            }
+            for (String name : named) {
+                // Not pragma_collation_list: it also lists the names the schema refers to, with no function behind them.
+                if (!usable(connection, name)) {
+                    // A new instance per registration: sqlite-jdbc keeps per-connection state in it.
+                    org.sqlite.Collation.create(connection, name, new BinaryStandIn());
+                    if (WARNED.add(path.toAbsolutePath() + "\u0000" + name)) {
+                        org.slf4j.LoggerFactory.getLogger(SqliteFile.class).warn("collation {} of {} is the application's own, not SQLite's:"
+                                + " ferry reads with a stand-in that compares as BINARY, and looks rows up by a key of that collation with"
+                                + " a scan of the table", name, path);
+                    }
+                }
+            }
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private static boolean usable(Connection connection, String collation) throws SQLException {
+        try (var st = connection.createStatement();
+             var rs = st.executeQuery("SELECT 'a' < 'b' COLLATE \"" + collation.replace("\"", "\"\"") + "\"")) {
+            return true;
+        } catch (SQLException e) {
+            if (e.getMessage() != null && e.getMessage().contains("no such collation sequence")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static final java.util.regex.Pattern COLLATE_NAME = java.util.regex.Pattern.compile(
+            "(?i)\\bCOLLATE\\s+(?:\"((?:[^\"]|\"\")+)\"|'((?:[^']|'')+)'|\\[([^\\]]+)\\]|`([^`]+)`|([\\p{L}_][\\p{L}\\p{N}_$]*))");
+
+    private static String unquote(java.util.regex.Matcher m) {
+        if (m.group(1) != null) {
+            return m.group(1).replace("\"\"", "\"");
+        }
+        if (m.group(2) != null) {
+            return m.group(2).replace("''", "'");
+        }
+        return m.group(3) != null ? m.group(3) : m.group(4) != null ? m.group(4) : m.group(5);
+    }
+
+    /** Files and collations already warned about in this process: every connection registers the stand-ins again. */
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Compares as SQLite's BINARY does for the same text: equal only when equal, one fixed order otherwise. */
+    private static final class BinaryStandIn extends org.sqlite.Collation {
+        @Override
+        protected int xCompare(String a, String b) {
+            return a.compareTo(b);
+        }
     }
 
     /** The database's text encoding (PRAGMA encoding: UTF-8, UTF-16le or UTF-16be), in which hex() shows text. */

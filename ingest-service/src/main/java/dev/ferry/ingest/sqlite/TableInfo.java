@@ -104,15 +104,32 @@ public record TableInfo(String name, List<ColumnInfo> columns, boolean withoutRo
     }
 
     /**
-     * {@code WHERE} condition that finds the row of {@code key}: {@code IS ?} per key column, {@code IS CAST(? AS TEXT)}
-     * for a {@link KeyLiteral.InvalidText}, whose bytes are bound as text; bind with {@link #keyParameter}.
+     * {@code WHERE} condition that finds the row of {@code key}, exactly: {@code IS ?n} per key column, {@code IS CAST(?n AS
+     * TEXT)} for a {@link KeyLiteral.InvalidText}, whose bytes are bound as text; bind with {@link #keyParameter}, the
+     * n-th key value as parameter n. A key column of another collation than BINARY is also compared with {@code COLLATE
+     * BINARY}: under NOCASE, {@code 'abc'} finds the row now keyed {@code 'ABC'}, and a change of case only would look like
+     * no change (the row under its old key would stay in PostgreSQL). NOCASE and RTRIM keep their own comparison too, so
+     * that SQLite's index of the key finds the row; the application's own collations, of which ferry has only a stand-in
+     * ({@link SqliteFile}), are compared with {@code COLLATE BINARY} alone, by a scan.
      */
     String keyCondition(List<Object> key) {
         List<String> keyExprs = keyExpressions("");
+        List<String> keyNames = keyColumns();
         StringBuilder sql = new StringBuilder();
         for (int i = 0; i < keyExprs.size(); i++) {
-            sql.append(i == 0 ? "" : " AND ").append(keyExprs.get(i))
-                    .append(key.get(i) instanceof KeyLiteral.InvalidText ? " IS CAST(? AS TEXT)" : " IS ?");
+            String name = keyNames.get(i);
+            ColumnInfo column = columns.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+            String collation = column == null ? null : column.collation();
+            String value = key.get(i) instanceof KeyLiteral.InvalidText ? "CAST(?" + (i + 1) + " AS TEXT)" : "?" + (i + 1);
+            String exact = keyExprs.get(i) + " IS " + value + " COLLATE BINARY";
+            sql.append(i == 0 ? "" : " AND ");
+            if (collation == null || collation.equalsIgnoreCase("BINARY")) {
+                sql.append(keyExprs.get(i)).append(" IS ").append(value);
+            } else if (SqliteFile.builtInCollation(collation)) {
+                sql.append(keyExprs.get(i)).append(" IS ").append(value).append(" AND ").append(exact);
+            } else {
+                sql.append(exact);
+            }
         }
         return sql.toString();
     }
