@@ -1,27 +1,31 @@
 package dev.ferry.ingest.sqlite;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Arrays;
 import org.sqlite.SQLiteConfig;
 
 /** Opens SQLite files the way ferry needs them: checked first, with a busy timeout so the app's writes and ours wait for each other. */
 public final class SqliteFile {
 
-    private static final byte[] MAGIC = "SQLite format 3\u0000".getBytes(StandardCharsets.US_ASCII);
     private static final int BUSY_TIMEOUT_MS = 30_000;
     private static final java.util.Set<String> BUILT_IN_COLLATIONS = java.util.Set.of("BINARY", "NOCASE", "RTRIM");
 
     private SqliteFile() {
     }
 
-    /** Throws with a message a user can act on when {@code path} is missing, unreadable or not a SQLite database. */
+    /**
+     * Throws with a message a user can act on when {@code path} is missing, unreadable or not a SQLite database.
+     * <p>
+     * The file is never opened by Java itself, only through SQLite: POSIX releases every lock a process holds on a file
+     * when the process closes <em>any</em> descriptor of that file. A header read here, with ferry's connections open,
+     * dropped their locks; an application closing its last connection then believed itself alone, checkpointed and
+     * deleted the WAL under ferry's feet, and ferry's later writes (the triggers of a renamed table) went to the deleted
+     * WAL, unseen by the application (seen with the sqlite3 shell, `SQLITE_IOERR_SHORT_READ` in ferry's progress reads;
+     * {@code SqliteFileTest}). SQLite keeps its descriptors open while any of its connections uses the file.
+     */
     public static void check(Path path) throws SQLException {
         if (!Files.exists(path)) {
             throw new SQLException("SQLite file " + path + " does not exist");
@@ -29,13 +33,16 @@ public final class SqliteFile {
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
             throw new SQLException("SQLite file " + path + " is not a readable file");
         }
-        byte[] header = new byte[MAGIC.length];
-        try (InputStream in = Files.newInputStream(path)) {
-            int read = in.readNBytes(header, 0, header.length);
-            if (read > 0 && (read < header.length || !Arrays.equals(header, MAGIC))) {
-                throw new SQLException(path + " is not a SQLite database (its header is not 'SQLite format 3')");
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(BUSY_TIMEOUT_MS);
+        try (Connection c = config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+             var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM sqlite_schema")) {
+            rs.next();
+        } catch (SQLException e) {
+            if (e.getMessage() != null && (e.getMessage().contains("SQLITE_NOTADB") || e.getMessage().contains("not a database"))) {
+                throw new SQLException(path + " is not a SQLite database (its header is not 'SQLite format 3')", e);
             }
-        } catch (IOException e) {
             throw new SQLException("cannot read SQLite file " + path + ": " + e.getMessage(), e);
         }
     }
