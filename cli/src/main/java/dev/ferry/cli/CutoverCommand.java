@@ -155,7 +155,7 @@ final class CutoverCommand implements Callable<Integer> {
             for (TableInfo table : tables) {
                 TargetTable target = TargetTable.of(connection.targetSchema, table.schemaEvent(connection.source(), true), TypeMapping.DEFAULT);
                 String column = target.identityColumn();
-                if (column == null || !targetExists(pg, target)) {
+                if (column == null || !PgDatabase.relationExists(pg, target.qualifiedName())) {
                     continue;
                 }
                 String where = target.qualifiedName() + "." + PgIdentifiers.quote(column);
@@ -168,16 +168,6 @@ final class CutoverCommand implements Callable<Integer> {
                 }
             }
             return ok;
-        }
-    }
-
-    private static boolean targetExists(Connection pg, TargetTable target) throws SQLException {
-        try (PreparedStatement ps = pg.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, target.qualifiedName());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
         }
     }
 
@@ -252,61 +242,50 @@ final class CutoverCommand implements Callable<Integer> {
             java.util.Set<String> captured = StatusCommand.capturedTables(sqlite);
             tables = SchemaReader.readTables(sqlite, null).stream().filter(t -> captured.contains(t.name())).toList();
         }
-        int[] found = new int[4];
+        int tablesThere = 0;
+        int indexes = 0;
+        int foreignKeys = 0;
+        int checks = 0;
         int missingTables = 0;
         List<String> missing = new ArrayList<>();
         for (TableInfo table : tables) {
             SchemaTranslation t = SchemaTranslation.of(connection.targetSchema, table.schemaEvent(connection.source(), true),
                     TypeMapping.DEFAULT, false, true);
             String qualified = t.table().qualifiedName();
-            if (!exists(pg, "SELECT to_regclass(?) IS NOT NULL", qualified, null)) {
+            if (!PgDatabase.relationExists(pg, qualified)) {
                 missingTables++;
                 missing.add("table " + qualified + ": not in PostgreSQL (FAILED: its rows are not there)");
                 continue;
             }
-            found[0]++;
+            tablesThere++;
             for (SchemaTranslation.Statement s : t.indexes()) {
                 if (s.kind() != SchemaTranslation.Kind.INDEX) {
                     continue;
                 }
-                if (exists(pg, "SELECT to_regclass(?) IS NOT NULL", PgIdentifiers.qualified(connection.targetSchema, s.name()), null)) {
-                    found[1]++;
+                if (PgDatabase.relationExists(pg, PgIdentifiers.qualified(connection.targetSchema, s.name()))) {
+                    indexes++;
                 } else {
                     missing.add("index " + PgIdentifiers.quote(s.name()) + " of " + qualified + ": not in PostgreSQL");
                 }
             }
             for (SchemaTranslation.Statement s : t.foreignKeys()) {
-                if (exists(pg, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?)", qualified,
-                        PgIdentifiers.pgName(s.constraint()))) {
-                    found[2]++;
+                if (PgDatabase.constraintExists(pg, qualified, PgIdentifiers.pgName(s.constraint()))) {
+                    foreignKeys++;
                 } else {
                     missing.add("foreign key " + PgIdentifiers.quote(s.name()) + " of " + qualified + ": not in PostgreSQL"
-                            + (s.requires() != null && !exists(pg, "SELECT to_regclass(?) IS NOT NULL", s.requires(), null)
+                            + (s.requires() != null && !PgDatabase.relationExists(pg, s.requires())
                             ? " (its parent table " + s.requires() + " is not there)" : ""));
                 }
             }
             for (SchemaTranslation.Statement s : t.checks()) {
-                if (exists(pg, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?)", qualified,
-                        PgIdentifiers.pgName(s.constraint()))) {
-                    found[3]++;
+                if (PgDatabase.constraintExists(pg, qualified, PgIdentifiers.pgName(s.constraint()))) {
+                    checks++;
                 } else {
                     missing.add("check " + PgIdentifiers.quote(s.name()) + " of " + qualified + ": not in PostgreSQL");
                 }
             }
         }
-        return new SchemaCheck(found[0], found[1], found[2], found[3], missingTables, missing);
-    }
-
-    private static boolean exists(Connection pg, String sql, String first, String second) throws SQLException {
-        try (PreparedStatement ps = pg.prepareStatement(sql)) {
-            ps.setString(1, first);
-            if (second != null) {
-                ps.setString(2, second);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        }
+        return new SchemaCheck(tablesThere, indexes, foreignKeys, checks, missingTables, missing);
     }
 
     /** VALIDATE CONSTRAINT for every constraint of the target schema created NOT VALID; a failure does not stop the others. */

@@ -383,7 +383,7 @@ public final class WriterService implements Runnable, AutoCloseable {
         TableApplier applier;
         try (Statement st = connection.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + PgIdentifiers.quote(settings.targetSchema()));
-            boolean existed = tableExists(table);
+            boolean existed = PgDatabase.relationExists(connection, table.qualifiedName());
             createTable(st, table);
             boolean fresh = !schema.getSnapshotDone() && (!existed || (previous != null && previous.fresh()));
             applier = new TableApplier(table, nextApplierId++, fresh);
@@ -417,16 +417,6 @@ public final class WriterService implements Runnable, AutoCloseable {
         return applier;
     }
 
-    private boolean tableExists(TargetTable table) throws SQLException {
-        try (var ps = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, table.qualifiedName());
-            try (var rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
-    }
-
     /** CREATE TABLE; should PostgreSQL refuse one of the translated defaults, the table is created without defaults. */
     private void createTable(Statement st, TargetTable table) throws SQLException {
         if (table.columns().stream().noneMatch(c -> c.defaultSql() != null)) {
@@ -455,10 +445,10 @@ public final class WriterService implements Runnable, AutoCloseable {
      */
     private void runTolerant(TargetTable table, List<SchemaTranslation.Statement> statements) throws SQLException {
         for (SchemaTranslation.Statement s : statements) {
-            if (s.constraint() != null && constraintExists(table, s.constraint())) {
+            if (s.constraint() != null && PgDatabase.constraintExists(connection, table.qualifiedName(), s.constraint())) {
                 continue;
             }
-            if (s.requires() != null && !relationExists(s.requires())) {
+            if (s.requires() != null && !PgDatabase.relationExists(connection, s.requires())) {
                 // Usual during a snapshot (the tables' topics are read in no set order): INFO. One whose parent never
                 // comes is listed by `ferry cutover`.
                 LOG.info("{} {} of {} waits: table {} does not exist yet; tried again when its schema arrives", s.kind().label(),
@@ -479,25 +469,6 @@ public final class WriterService implements Runnable, AutoCloseable {
                 connection.rollback(savepoint);
                 LOG.warn("{} {} of table {} not created, replication goes on: {} ({})", s.kind().label(), s.name(), table.qualifiedName(),
                         e.getMessage(), s.sql());
-            }
-        }
-    }
-
-    private boolean constraintExists(TargetTable table, String name) throws SQLException {
-        try (var ps = connection.prepareStatement("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?")) {
-            ps.setString(1, table.qualifiedName());
-            ps.setString(2, name);
-            try (var rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    private boolean relationExists(String qualifiedName) throws SQLException {
-        try (var ps = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, qualifiedName);
-            try (var rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
             }
         }
     }

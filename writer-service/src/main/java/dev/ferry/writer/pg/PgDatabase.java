@@ -30,6 +30,27 @@ public final class PgDatabase {
         }
     }
 
+    /** True when {@code qualifiedName} (quoted, as {@link PgIdentifiers#qualified} writes it) names a table, index or other relation. */
+    public static boolean relationExists(Connection connection, String qualifiedName) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, qualifiedName);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** True when the table {@code qualifiedTable} has a constraint of exactly this name. */
+    public static boolean constraintExists(Connection connection, String qualifiedTable, String name) throws SQLException {
+        try (var ps = connection.prepareStatement("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(?) AND conname = ?")) {
+            ps.setString(1, qualifiedTable);
+            ps.setString(2, name);
+            try (var rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** True for errors after which the connection is gone (SQLSTATE class 08, admin shutdown, closed connection). */
     public static boolean isConnectionLost(SQLException e, Connection connection) {
         for (Throwable t = e; t != null; t = t.getCause()) {
