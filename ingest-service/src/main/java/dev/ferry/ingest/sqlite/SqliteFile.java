@@ -27,31 +27,29 @@ public final class SqliteFile {
      * {@code SqliteFileTest}). SQLite keeps its descriptors open while any of its connections uses the file.
      */
     public static void check(Path path) throws SQLException {
-        if (!Files.exists(path)) {
-            throw new SQLException("SQLite file " + path + " does not exist");
-        }
-        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-            throw new SQLException("SQLite file " + path + " is not a readable file");
-        }
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        try (Connection c = config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
-             var st = c.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM sqlite_schema")) {
-            rs.next();
+        try (Connection c = connect(path, config)) {
+            // connect read the schema: the file is a database SQLite can read.
+        } catch (UnusableFile e) {
+            throw e;
         } catch (SQLException e) {
-            if (e.getMessage() != null && (e.getMessage().contains("SQLITE_NOTADB") || e.getMessage().contains("not a database"))) {
-                throw new SQLException(path + " is not a SQLite database (its header is not 'SQLite format 3')", e);
-            }
             throw new SQLException("cannot read SQLite file " + path + ": " + e.getMessage(), e);
         }
     }
 
+    /** A file that is missing, unreadable or not a database: the message says which, for the user. */
+    private static final class UnusableFile extends SQLException {
+        UnusableFile(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     public static Connection open(Path path) throws SQLException {
-        check(path);
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        return withStandInCollations(config.createConnection("jdbc:sqlite:" + path.toAbsolutePath()), path);
+        return connect(path, config);
     }
 
     /**
@@ -60,11 +58,33 @@ public final class SqliteFile {
      * waiting for the busy timeout.
      */
     public static Connection openForWrites(Path path) throws SQLException {
-        check(path);
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
-        return withStandInCollations(config.createConnection("jdbc:sqlite:" + path.toAbsolutePath()), path);
+        return connect(path, config);
+    }
+
+    /**
+     * A connection to a file that exists, read (and its collations given stand-ins) at once: a file that is not a
+     * database fails here, with a message a user can act on, as does a missing or unreadable one (SQLite would create
+     * a missing file).
+     */
+    private static Connection connect(Path path, SQLiteConfig config) throws SQLException {
+        if (!Files.exists(path)) {
+            throw new UnusableFile("SQLite file " + path + " does not exist", null);
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new UnusableFile("SQLite file " + path + " is not a readable file", null);
+        }
+        Connection connection = config.createConnection("jdbc:sqlite:" + path.toAbsolutePath());
+        try {
+            return withStandInCollations(connection, path);
+        } catch (SQLException e) {
+            if (e.getMessage() != null && (e.getMessage().contains("SQLITE_NOTADB") || e.getMessage().contains("not a database"))) {
+                throw new UnusableFile(path + " is not a SQLite database (its header is not 'SQLite format 3')", e);
+            }
+            throw e;
+        }
     }
 
     /** SQLite's own collations; any other name in a schema is one the application registers on its connections. */
